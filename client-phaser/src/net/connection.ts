@@ -1,0 +1,344 @@
+/**
+ * The Socket.IO connection to a Tickstate server, with the MessagePack parser, WebSocket only.
+ *
+ * It decodes every server event with the codec and hands typed values to listeners; it tracks a
+ * connection status for the HUD (`connecting` → `connected` on `welcome` → `reconnecting` when the
+ * link drops → `disconnected` when it gives up or is refused), reconnects by itself, and measures the
+ * round-trip time with acknowledged `ping`s. Each reconnect brings a fresh `welcome`: listeners
+ * should start their game state over from it.
+ *
+ * Socket.IO's own reconnection handles dropped links. Refusals (`connect_error` from the server) and
+ * server-side closes do not reconnect by themselves in Socket.IO; here the transient ones (`busy`,
+ * `shutting_down`, `room_unavailable`, a `bye` with `shutdown` or `room_error`) are retried with a
+ * backoff, the others (`invalid_auth`, `kicked`, …) end in `disconnected` with the reason shown.
+ */
+import { io, type ManagerOptions, type SocketOptions } from "socket.io-client";
+import * as msgpackParser from "socket.io-msgpack-parser";
+import {
+  decodeBye,
+  decodeJoined,
+  decodeLeft,
+  decodeScores,
+  decodeSnapshot,
+  decodeWelcome,
+  ProtocolError,
+} from "./codec";
+import {
+  Events,
+  PROTOCOL_VERSION,
+  type Auth,
+  type Bye,
+  type InputMsg,
+  type Joined,
+  type Left,
+  type Scores,
+  type Snapshot,
+  type Welcome,
+} from "./protocol";
+
+export type ConnectionState = "connecting" | "connected" | "reconnecting" | "disconnected";
+
+export interface ConnectionStatus {
+  readonly state: ConnectionState;
+  /** Why the connection is not (or no longer) up: a `bye` or `connect_error` reason, or Socket.IO's. */
+  readonly reason: string | null;
+  /** Reconnection attempts since the link was last up. */
+  readonly attempt: number;
+}
+
+export interface ConnectionEvents {
+  status: (status: ConnectionStatus) => void;
+  welcome: (welcome: Welcome) => void;
+  /** `receivedAt` is the local time (ms, `performance.now()`) the snapshot arrived. */
+  snapshot: (snapshot: Snapshot, receivedAt: number) => void;
+  joined: (joined: Joined) => void;
+  left: (left: Left) => void;
+  scores: (scores: Scores) => void;
+  bye: (bye: Bye) => void;
+  rtt: (ms: number) => void;
+  /** A server message that could not be decoded (it is dropped). */
+  protocolError: (error: ProtocolError) => void;
+}
+
+/** The part of a Socket.IO client socket this module uses (a fake stands in for it in tests). */
+export interface SocketLike {
+  readonly connected: boolean;
+  readonly active: boolean;
+  readonly io: { on(event: string, fn: (...args: never[]) => void): unknown };
+  on(event: string, fn: (...args: never[]) => void): unknown;
+  emit(event: string, ...args: unknown[]): unknown;
+  connect(): unknown;
+  disconnect(): unknown;
+}
+
+export type SocketFactory = (url: string | undefined, options: Partial<ManagerOptions & SocketOptions>) => SocketLike;
+
+export interface ConnectionOptions {
+  /** Server URL; same origin when absent (the page is served by the Tickstate server or Vite's proxy). */
+  readonly url?: string;
+  readonly name?: string;
+  readonly room?: string;
+  /** Resume token to send on the first connect (later connects send the latest `welcome.token`). */
+  readonly token?: string;
+  /** Interval between RTT pings, ms. Default 1000; 0 disables them. */
+  readonly pingIntervalMs?: number;
+  /** Clock for RTT and arrival times. Default `performance.now()`. */
+  readonly now?: () => number;
+  /** Creates the socket. Default: socket.io-client's `io`. */
+  readonly socketFactory?: SocketFactory;
+  /** First delay before retrying a refused or closed connection, ms (doubles up to 10 s). Default 1000. */
+  readonly retryDelayMs?: number;
+}
+
+/** `connect_error` / `bye` reasons worth retrying by themselves. */
+const TRANSIENT = new Set(["busy", "shutting_down", "room_unavailable", "shutdown", "room_error"]);
+
+type Listeners = { [K in keyof ConnectionEvents]: Set<ConnectionEvents[K]> };
+
+export class Connection {
+  private readonly socket: SocketLike;
+  private readonly now: () => number;
+  private readonly options: ConnectionOptions;
+  private readonly listeners: Listeners = {
+    status: new Set(),
+    welcome: new Set(),
+    snapshot: new Set(),
+    joined: new Set(),
+    left: new Set(),
+    scores: new Set(),
+    bye: new Set(),
+    rtt: new Set(),
+    protocolError: new Set(),
+  };
+  private statusValue: ConnectionStatus = { state: "connecting", reason: null, attempt: 0 };
+  private welcomeValue: Welcome | null = null;
+  private token: string | undefined;
+  private lastBye: Bye | null = null;
+  private rttValue: number | null = null;
+  private pingTimer: ReturnType<typeof setInterval> | null = null;
+  private retryTimer: ReturnType<typeof setTimeout> | null = null;
+  private retryDelay: number;
+  private closed = false;
+
+  constructor(options: ConnectionOptions = {}) {
+    this.options = options;
+    this.now = options.now ?? (() => performance.now());
+    this.token = options.token;
+    this.retryDelay = options.retryDelayMs ?? 1000;
+    const factory: SocketFactory = options.socketFactory ?? ((url, o) => (url === undefined ? io(o) : io(url, o)));
+    this.socket = factory(options.url, {
+      transports: ["websocket"],
+      parser: msgpackParser,
+      autoConnect: false,
+      // A function, so each reconnect sends the latest token.
+      auth: (cb: (auth: object) => void) => cb(this.auth()),
+      reconnectionDelay: 500,
+      reconnectionDelayMax: 5000,
+    });
+    this.wire();
+  }
+
+  /** Opens the connection. */
+  connect(): this {
+    this.closed = false;
+    this.setStatus("connecting", null, 0);
+    this.socket.connect();
+    return this;
+  }
+
+  /** Closes the connection for good (no reconnect). */
+  close(): void {
+    this.closed = true;
+    this.clearTimers();
+    this.socket.disconnect();
+    this.setStatus("disconnected", "closed", 0);
+  }
+
+  get status(): ConnectionStatus {
+    return this.statusValue;
+  }
+
+  /** The `welcome` of the current connection, or null while not connected. */
+  get welcome(): Welcome | null {
+    return this.welcomeValue;
+  }
+
+  /** Latest round-trip time in ms, or null before the first ping came back. */
+  get rtt(): number | null {
+    return this.rttValue;
+  }
+
+  on<K extends keyof ConnectionEvents>(event: K, fn: ConnectionEvents[K]): () => void {
+    this.listeners[event].add(fn);
+    return () => this.listeners[event].delete(fn);
+  }
+
+  /**
+   * Sends one input (`[seq, dx, dy, buttons]` from `encodeInput`). Returns false, sending nothing,
+   * while there is no welcomed connection: Socket.IO would otherwise buffer it and replay stale
+   * inputs after a reconnect.
+   */
+  sendInput(msg: InputMsg): boolean {
+    if (!this.socket.connected || !this.welcomeValue) return false;
+    this.socket.emit(Events.input, msg);
+    return true;
+  }
+
+  /** Sends one RTT ping now. */
+  ping(): void {
+    if (!this.socket.connected) return;
+    const sent = this.now();
+    this.socket.emit(Events.ping, sent, (echo: unknown) => {
+      if (echo !== sent) return; // not our value: ignore rather than report nonsense
+      this.rttValue = this.now() - sent;
+      this.emit("rtt", this.rttValue);
+    });
+  }
+
+  private auth(): Auth {
+    const auth: Auth = {};
+    if (this.options.name !== undefined) auth.name = this.options.name;
+    if (this.options.room !== undefined) auth.room = this.options.room;
+    if (this.token !== undefined) auth.token = this.token;
+    return auth;
+  }
+
+  private wire(): void {
+    const s = this.socket;
+    s.on("connect", () => {
+      this.lastBye = null;
+      // Still "connecting" until the welcome arrives.
+    });
+    s.on("connect_error", (err: Error & { data?: unknown }) => {
+      const reason = err?.message || "connect_error";
+      if (this.closed) return;
+      if (s.active) {
+        // A transport-level failure: Socket.IO retries by itself.
+        this.setStatus("reconnecting", reason, this.statusValue.attempt);
+      } else if (TRANSIENT.has(reason)) {
+        this.retryLater(reason);
+      } else {
+        this.setStatus("disconnected", reason, this.statusValue.attempt);
+      }
+    });
+    s.on("disconnect", (why: string) => {
+      this.welcomeValue = null;
+      this.stopPing();
+      if (this.closed) return;
+      const bye = this.lastBye;
+      if (bye && !TRANSIENT.has(bye.reason)) {
+        this.setStatus("disconnected", bye.reason, 0);
+        if (s.active) s.disconnect(); // e.g. kicked: do not come back by ourselves
+        return;
+      }
+      const reason = bye?.reason ?? why;
+      if (s.active) this.setStatus("reconnecting", reason, 0);
+      else this.retryLater(reason);
+    });
+    s.io.on("reconnect_attempt", (attempt: number) => {
+      if (!this.closed) this.setStatus("reconnecting", this.statusValue.reason, attempt);
+    });
+    s.io.on("reconnect_failed", () => {
+      if (!this.closed) this.setStatus("disconnected", "reconnect_failed", this.statusValue.attempt);
+    });
+
+    s.on(Events.welcome, (raw: unknown) => {
+      const w = this.decode(() => decodeWelcome(raw));
+      if (!w) return;
+      if (w.protocol !== PROTOCOL_VERSION) {
+        this.emit("protocolError", new ProtocolError(`welcome.protocol ${w.protocol} is not ${PROTOCOL_VERSION}`));
+        this.closed = true;
+        s.disconnect();
+        this.setStatus("disconnected", `protocol_${w.protocol}`, 0);
+        return;
+      }
+      this.welcomeValue = w;
+      this.token = w.token;
+      this.retryDelay = this.options.retryDelayMs ?? 1000;
+      this.setStatus("connected", null, 0);
+      this.emit("welcome", w);
+      this.startPing();
+    });
+    s.on(Events.snapshot, (raw: unknown) => {
+      const at = this.now();
+      const world = this.welcomeValue?.world;
+      if (!world) return; // before welcome: nothing to place it in
+      const snap = this.decode(() => decodeSnapshot(raw, world));
+      if (snap) this.emit("snapshot", snap, at);
+    });
+    s.on(Events.joined, (raw: unknown) => {
+      const v = this.decode(() => decodeJoined(raw));
+      if (v) this.emit("joined", v);
+    });
+    s.on(Events.left, (raw: unknown) => {
+      const v = this.decode(() => decodeLeft(raw));
+      if (v) this.emit("left", v);
+    });
+    s.on(Events.scores, (raw: unknown) => {
+      const v = this.decode(() => decodeScores(raw));
+      if (v) this.emit("scores", v);
+    });
+    s.on(Events.bye, (raw: unknown) => {
+      const v = this.decode(() => decodeBye(raw));
+      if (!v) return;
+      this.lastBye = v;
+      this.emit("bye", v);
+    });
+  }
+
+  private decode<T>(f: () => T): T | null {
+    try {
+      return f();
+    } catch (e) {
+      if (e instanceof ProtocolError) {
+        this.emit("protocolError", e);
+        return null;
+      }
+      throw e;
+    }
+  }
+
+  private retryLater(reason: string): void {
+    if (this.retryTimer !== null) return;
+    const attempt = this.statusValue.attempt + 1;
+    this.setStatus("reconnecting", reason, attempt);
+    const delay = this.retryDelay;
+    this.retryDelay = Math.min(this.retryDelay * 2, 10_000);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      if (!this.closed) this.socket.connect();
+    }, delay);
+  }
+
+  private startPing(): void {
+    this.stopPing();
+    const every = this.options.pingIntervalMs ?? 1000;
+    if (every <= 0) return;
+    this.ping();
+    this.pingTimer = setInterval(() => this.ping(), every);
+  }
+
+  private stopPing(): void {
+    if (this.pingTimer !== null) clearInterval(this.pingTimer);
+    this.pingTimer = null;
+  }
+
+  private clearTimers(): void {
+    this.stopPing();
+    if (this.retryTimer !== null) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+  }
+
+  private setStatus(state: ConnectionState, reason: string | null, attempt: number): void {
+    const prev = this.statusValue;
+    if (prev.state === state && prev.reason === reason && prev.attempt === attempt) return;
+    this.statusValue = { state, reason, attempt };
+    this.emit("status", this.statusValue);
+  }
+
+  private emit<K extends keyof ConnectionEvents>(event: K, ...args: Parameters<ConnectionEvents[K]>): void {
+    for (const fn of this.listeners[event]) {
+      (fn as (...a: Parameters<ConnectionEvents[K]>) => void)(...args);
+    }
+  }
+}

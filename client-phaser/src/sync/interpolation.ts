@@ -1,0 +1,235 @@
+/**
+ * Interpolation of other entities between snapshots.
+ *
+ * Snapshots arrive at `snapshot_rate`, unevenly. Drawing them as they come would make other ships
+ * jerk; instead the client draws the world as it was a little in the past (by default two snapshot
+ * intervals), where it almost always has a snapshot on each side, and blends between them.
+ *
+ * Timing uses the server's tick numbers, not arrival times: a snapshot of tick `t` stands for server
+ * time `t / tick_rate` s. The client keeps an estimate of `server time - local time`, taken from the
+ * least-delayed snapshot of the last second (network delay only ever adds), and slews its render
+ * clock toward it by at most a few percent, so jitter and late snapshots never make it jump.
+ *
+ * When the render time runs past the newest snapshot (one is late or lost) entities keep moving
+ * along their last velocity for a short while, then hold. An entity that moves further between two
+ * snapshots than it could (a respawned star) jumps instead of gliding across the field. Entities
+ * appear when the render time reaches the first snapshot that holds them and vanish when it reaches
+ * the first one that does not.
+ *
+ * Call order: `push` per snapshot, `sample` per frame. Time is passed in (ms); no clock is read here.
+ */
+import type { EntityState, Snapshot } from "../net/protocol";
+
+export interface RenderedEntity {
+  readonly id: number;
+  readonly kind: number;
+  readonly x: number;
+  readonly y: number;
+}
+
+export interface InterpolatorOptions {
+  readonly tickRate: number;
+  readonly snapshotRate: number;
+  /** World size, to keep extrapolated positions inside. */
+  readonly width: number;
+  readonly height: number;
+  /** Render delay in snapshot intervals. Default 2. */
+  readonly delayIntervals?: number;
+  /** How long to extrapolate past the newest snapshot before holding, in ms. Default 100. */
+  readonly maxExtrapolationMs?: number;
+  /** Moves faster than this (units/s) between two snapshots are jumps, not glides. Default 1500. */
+  readonly teleportSpeed?: number;
+  /** How fast the render clock may be slewed, as a fraction of real time. Default 0.05. */
+  readonly maxSlew?: number;
+  /** Offset errors larger than this (ms) are fixed at once instead of slewed. Default 250. */
+  readonly resyncMs?: number;
+}
+
+interface Frame {
+  readonly tick: number;
+  /** Server time of the tick, in ms. */
+  readonly time: number;
+  readonly entities: ReadonlyMap<number, EntityState>;
+}
+
+interface OffsetSample {
+  readonly at: number;
+  readonly offset: number;
+}
+
+const OFFSET_WINDOW_MS = 1000;
+const BUFFER_MS = 1000;
+
+export class Interpolator {
+  private readonly msPerTick: number;
+  /** Render delay behind the estimated server time, ms. */
+  readonly delayMs: number;
+  private readonly maxExtrapolationMs: number;
+  private readonly teleportSpeed: number;
+  private readonly maxSlew: number;
+  private readonly resyncMs: number;
+  private readonly width: number;
+  private readonly height: number;
+
+  private frames: Frame[] = [];
+  private samples: OffsetSample[] = [];
+  /** Current estimate of (server time - local time), ms; null before the first snapshot. */
+  private offset: number | null = null;
+  private target = 0;
+  private lastSampleAt: number | null = null;
+  private lastRenderTime = -Infinity;
+
+  constructor(options: InterpolatorOptions) {
+    this.msPerTick = 1000 / options.tickRate;
+    this.delayMs = ((options.delayIntervals ?? 2) * 1000) / options.snapshotRate;
+    this.maxExtrapolationMs = options.maxExtrapolationMs ?? 100;
+    this.teleportSpeed = options.teleportSpeed ?? 1500;
+    this.maxSlew = options.maxSlew ?? 0.05;
+    this.resyncMs = options.resyncMs ?? 250;
+    this.width = options.width;
+    this.height = options.height;
+  }
+
+  /** Snapshots held. */
+  get size(): number {
+    return this.frames.length;
+  }
+
+  /** Tick of the newest snapshot, or null. */
+  get newestTick(): number | null {
+    return this.frames.at(-1)?.tick ?? null;
+  }
+
+  /** The clock offset estimate in ms (server time - local time), or null before any snapshot. */
+  get clockOffset(): number | null {
+    return this.offset;
+  }
+
+  /**
+   * Adds a snapshot received at local time `now` (ms). Snapshots not newer than the newest held are
+   * ignored (the server sends ticks in increasing order; anything else is stale).
+   */
+  push(snapshot: Snapshot, now: number): void {
+    const newest = this.frames.at(-1);
+    if (newest && snapshot.tick <= newest.tick) return;
+    const time = snapshot.tick * this.msPerTick;
+    const entities = new Map<number, EntityState>();
+    for (const e of snapshot.entities) entities.set(e.id, e);
+    this.frames.push({ tick: snapshot.tick, time, entities });
+    // Keep a second of history, and always at least two frames.
+    while (this.frames.length > 2 && this.frames[0]!.time < time - BUFFER_MS) this.frames.shift();
+
+    this.samples.push({ at: now, offset: time - now });
+    while (this.samples.length > 1 && this.samples[0]!.at < now - OFFSET_WINDOW_MS) this.samples.shift();
+    let best = -Infinity;
+    for (const s of this.samples) best = Math.max(best, s.offset);
+    this.target = best;
+    if (this.offset === null || Math.abs(this.target - this.offset) > this.resyncMs) {
+      this.offset = this.target;
+      this.lastRenderTime = -Infinity;
+    }
+  }
+
+  /** Server time (ms) drawn at local time `now`; null before the first snapshot. */
+  renderTime(now: number): number | null {
+    if (this.offset === null) return null;
+    if (this.lastSampleAt !== null) {
+      const elapsed = Math.max(0, now - this.lastSampleAt);
+      const step = elapsed * this.maxSlew;
+      const diff = this.target - this.offset;
+      this.offset += Math.max(-step, Math.min(step, diff));
+    }
+    this.lastSampleAt = now;
+    // Never run backwards, even when the estimate is lowered.
+    const t = Math.max(now + this.offset - this.delayMs, this.lastRenderTime);
+    this.lastRenderTime = t;
+    return t;
+  }
+
+  /** Render tick (fractional) at local time `now`, or null. Advances the render clock like `sample`. */
+  renderTick(now: number): number | null {
+    const t = this.renderTime(now);
+    return t === null ? null : t / this.msPerTick;
+  }
+
+  /** Positions of every entity to draw at local time `now` (ms). */
+  sample(now: number): Map<number, RenderedEntity> {
+    const out = new Map<number, RenderedEntity>();
+    const t = this.renderTime(now);
+    if (t === null || this.frames.length === 0) return out;
+    return this.sampleAt(t, out);
+  }
+
+  /** Positions at server time `t` (ms). Does not move the render clock. */
+  sampleAt(t: number, out = new Map<number, RenderedEntity>()): Map<number, RenderedEntity> {
+    const frames = this.frames;
+    if (frames.length === 0) return out;
+    const first = frames[0]!;
+    if (t <= first.time) {
+      for (const e of first.entities.values()) out.set(e.id, pick(e));
+      return out;
+    }
+    // Index of the newest frame at or before t.
+    let i = frames.length - 1;
+    while (i > 0 && frames[i]!.time > t) i--;
+    const a = frames[i]!;
+    const b = frames[i + 1];
+    if (b) {
+      const span = b.time - a.time;
+      const alpha = span > 0 ? (t - a.time) / span : 1;
+      for (const ea of a.entities.values()) {
+        const eb = b.entities.get(ea.id);
+        if (!eb || this.isJump(ea, eb, span)) {
+          out.set(ea.id, pick(ea));
+        } else {
+          out.set(ea.id, { id: ea.id, kind: eb.kind, x: ea.x + (eb.x - ea.x) * alpha, y: ea.y + (eb.y - ea.y) * alpha });
+        }
+      }
+      return out;
+    }
+    // Past the newest frame: extrapolate briefly from the last two, then hold.
+    const prev = frames[i - 1];
+    const ahead = Math.min(t - a.time, this.maxExtrapolationMs);
+    for (const ea of a.entities.values()) {
+      const ep = prev?.entities.get(ea.id);
+      if (!prev || !ep || ahead <= 0 || this.isJump(ep, ea, a.time - prev.time)) {
+        out.set(ea.id, pick(ea));
+        continue;
+      }
+      const span = a.time - prev.time;
+      const vx = (ea.x - ep.x) / span;
+      const vy = (ea.y - ep.y) / span;
+      out.set(ea.id, {
+        id: ea.id,
+        kind: ea.kind,
+        x: clamp(ea.x + vx * ahead, 0, this.width),
+        y: clamp(ea.y + vy * ahead, 0, this.height),
+      });
+    }
+    return out;
+  }
+
+  /** Forgets every snapshot and the clock estimate (after a reconnect). */
+  reset(): void {
+    this.frames = [];
+    this.samples = [];
+    this.offset = null;
+    this.target = 0;
+    this.lastSampleAt = null;
+    this.lastRenderTime = -Infinity;
+  }
+
+  private isJump(a: EntityState, b: EntityState, spanMs: number): boolean {
+    if (a.kind !== b.kind) return true;
+    const dist = Math.hypot(b.x - a.x, b.y - a.y);
+    return dist > (this.teleportSpeed * Math.max(spanMs, this.msPerTick)) / 1000;
+  }
+}
+
+function pick(e: EntityState): RenderedEntity {
+  return { id: e.id, kind: e.kind, x: e.x, y: e.y };
+}
+
+function clamp(v: number, lo: number, hi: number): number {
+  return v < lo ? lo : v > hi ? hi : v;
+}

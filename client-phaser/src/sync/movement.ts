@@ -1,0 +1,99 @@
+/**
+ * The movement step of PROTOCOL.md ("Movement step (what a client predicts)"), in 32-bit floats.
+ *
+ * Every arithmetic result is rounded with `Math.fround`, in the same order as the server's Rust
+ * code evaluates it, so one predicted step lands on the same bits as the server's step.
+ */
+import type { Movement, Wall, World } from "../net/protocol";
+
+export interface Vec2 {
+  readonly x: number;
+  readonly y: number;
+}
+
+const f = Math.fround;
+
+/** `true` if the square box of half-size `r` at (x, y) strictly overlaps the wall. */
+export function overlaps(x: number, y: number, r: number, w: Wall): boolean {
+  const [wx, wy, ww, wh] = w;
+  return f(x + r) > wx && f(x - r) < f(wx + ww) && f(y + r) > wy && f(y - r) < f(wy + wh);
+}
+
+function clamp(v: number, lo: number, hi: number): number {
+  return v < lo ? lo : v > hi ? hi : v;
+}
+
+/**
+ * One step: `pos` moved by the input direction (dx, dy) for one tick.
+ *
+ * ```text
+ * if |d| > 1: d = d / |d|
+ * x += d.x * v * dt;  push x out of overlapping walls (in wall order)
+ * y += d.y * v * dt;  push y out of overlapping walls (in wall order)
+ * clamp x to [r, width - r], y to [r, height - r]
+ * ```
+ */
+export function step(pos: Vec2, dx: number, dy: number, world: World, movement: Movement): Vec2 {
+  let ddx = f(dx);
+  let ddy = f(dy);
+  const len = f(Math.sqrt(f(f(ddx * ddx) + f(ddy * ddy))));
+  if (len > 1) {
+    ddx = f(ddx / len);
+    ddy = f(ddy / len);
+  }
+  const v = f(movement.max_speed);
+  const dt = f(movement.dt);
+  const r = f(movement.radius);
+
+  let x = f(pos.x);
+  let y = f(pos.y);
+
+  x = f(x + f(f(ddx * v) * dt));
+  for (const w of world.walls) {
+    if (overlaps(x, y, r, w)) x = ddx > 0 ? f(w[0] - r) : f(f(w[0] + w[2]) + r);
+  }
+  y = f(y + f(f(ddy * v) * dt));
+  for (const w of world.walls) {
+    if (overlaps(x, y, r, w)) y = ddy > 0 ? f(w[1] - r) : f(f(w[1] + w[3]) + r);
+  }
+  x = clamp(x, r, f(f(world.width) - r));
+  y = clamp(y, r, f(f(world.height) - r));
+  return { x, y };
+}
+
+/**
+ * Moves a position that overlaps a wall by a hair out of it, along the shallowest side.
+ *
+ * A snapshot's position is quantized (error up to `width / 131070`, ~0.012 units), so a ship the
+ * server holds flush against a wall can decode as 0.01 units inside it. Stepping from there would
+ * make the step's push-out teleport it to the wall's far side; the server never sees that state.
+ * Penetrations deeper than `maxDepth` (default: one quantization step, twice the largest error) are
+ * left alone: they are not quantization error.
+ */
+export function depenetrate(
+  pos: Vec2,
+  world: World,
+  radius: number,
+  maxDepth = Math.max(world.width, world.height) / 65535,
+): Vec2 {
+  const r = f(radius);
+  let x = clamp(f(pos.x), r, f(f(world.width) - r));
+  let y = clamp(f(pos.y), r, f(f(world.height) - r));
+  for (const w of world.walls) {
+    if (!overlaps(x, y, r, w)) continue;
+    const [wx, wy, ww, wh] = w;
+    // [depth, axis, new coordinate] for the four ways out.
+    const ways: [number, "x" | "y", number][] = [
+      [f(x + r) - wx, "x", f(wx - r)],
+      [f(wx + ww) - f(x - r), "x", f(f(wx + ww) + r)],
+      [f(y + r) - wy, "y", f(wy - r)],
+      [f(wy + wh) - f(y - r), "y", f(f(wy + wh) + r)],
+    ];
+    ways.sort((a, b) => a[0] - b[0]);
+    const [depth, axis, to] = ways[0]!;
+    if (depth > maxDepth) continue;
+    if (axis === "x") x = to;
+    else y = to;
+  }
+  return { x, y };
+}
