@@ -1,0 +1,1 @@
+//! Benchmarks and load-test tools for Tickstate (the load-test harness lands with the bench issue).

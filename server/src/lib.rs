@@ -1,0 +1,105 @@
+//! # tickstate-server
+//!
+//! An authoritative game-state server for browser games made with Phaser. Clients connect with the
+//! stock Socket.IO client (MessagePack parser), send **inputs** (never positions), and a fixed-rate
+//! tick loop per room validates them, runs the game rules and sends compact binary **snapshots**
+//! with each client's input acknowledgement. The wire format is in `PROTOCOL.md`.
+//!
+//! ## Layout
+//! - [`sim`]: world, movement validation, snapshot building. No async, no I/O, no clock.
+//! - [`rules`]: the [`GameRules`](rules::GameRules) trait: the extension point for your game.
+//! - [`game`]: the demo game, Star Collector, written only against the public rules API.
+//! - [`room`]: one world + one rules value + one tick loop on its own thread; the tick stages.
+//! - [`net`]: Socket.IO handlers; they only enqueue into rooms.
+//! - [`app`]: the HTTP router: Socket.IO, `/healthz`, `/stats`, the static client.
+//! - [`client`]: a small Socket.IO client (msgpack) for tests and load bots.
+//! - [`stats`]: counters behind `/stats`.
+//!
+//! ## Running a server with your own rules
+//! ```no_run
+//! use std::sync::Arc;
+//! use tickstate_server::{ServerConfig, run, game::StarCollector};
+//! # async fn demo() -> Result<(), tickstate_server::ServerError> {
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
+//! run(listener, ServerConfig::default(), Arc::new(|_room: &str| Box::new(StarCollector::default()) as _), async {
+//!     let _ = tokio::signal::ctrl_c().await;
+//! })
+//! .await
+//! # }
+//! ```
+
+pub mod app;
+pub mod client;
+pub mod config;
+pub mod game;
+pub mod net;
+pub mod room;
+pub mod rules;
+pub mod sim;
+pub mod stats;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use axum::serve::ListenerExt;
+use tokio::net::TcpListener;
+
+pub use config::ServerConfig;
+pub use room::RulesFactory;
+pub use rules::GameRules;
+
+/// Why the server stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    /// Accepting or serving connections failed.
+    #[error("server I/O error: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Serves Tickstate on an already bound listener until `shutdown` completes, then shuts down
+/// gracefully: rooms stop taking players, every client gets `bye` (`shutdown`) and is disconnected,
+/// and the function returns once connections are closed or `config.shutdown_deadline` passed.
+///
+/// Binding is the caller's job, so tests can bind `127.0.0.1:0`.
+///
+/// # Errors
+/// [`ServerError::Io`] when the listener fails.
+pub async fn run(listener: TcpListener, config: ServerConfig, rules: RulesFactory, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), ServerError> {
+    let deadline = config.shutdown_deadline;
+    let state = app::AppState::new(config, rules);
+    let (router, io) = app::router(state.clone());
+    // Small frames must not wait for Nagle's algorithm.
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = axum::serve(listener, router).with_graceful_shutdown(async move {
+        let _ = stop_rx.await;
+    });
+    let mut server = tokio::spawn(async move { server.await });
+    tokio::select! {
+        res = &mut server => {
+            return res.unwrap_or_else(|e| Err(std::io::Error::other(e))).map_err(ServerError::Io);
+        }
+        () = shutdown => {}
+    }
+    tracing::info!("shutting down: notifying clients");
+    let drain = async {
+        state.rooms.shutdown_all().await;
+        io.close().await;
+        let _ = stop_tx.send(());
+        server.await
+    };
+    match tokio::time::timeout(deadline, drain).await {
+        Ok(Ok(res)) => res.map_err(ServerError::Io)?,
+        Ok(Err(e)) => return Err(ServerError::Io(std::io::Error::other(e))),
+        Err(_) => tracing::warn!(?deadline, "shutdown deadline passed; closing remaining connections"),
+    }
+    tracing::info!("server stopped");
+    Ok(())
+}
+
+/// A [`RulesFactory`] for one rules type.
+pub fn rules_of<R: GameRules + Default>() -> RulesFactory {
+    Arc::new(|_room: &str| Box::new(R::default()))
+}

@@ -1,0 +1,183 @@
+//! The Socket.IO side: every event is registered here, and handlers only enqueue.
+//!
+//! - connect middleware ([`join`]): checks the auth, asks the room to admit the player (the room
+//!   answers from its tick thread) and refuses with a `connect_error` message when it says no;
+//! - connect handler: sends `welcome`, registers the event handlers, tells the room it is ready;
+//! - `input`: decoded and queued *inside the extractor* ([`QueuedInput`]), which socketioxide runs
+//!   in packet order, before it spawns the handler task; so one client's inputs enter the room's
+//!   queue in the order they arrived;
+//! - `ping`: acknowledged with the value sent; unknown events are counted;
+//! - disconnect: tells the room the player left.
+
+mod auth;
+mod link;
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
+
+use socketioxide::adapter::LocalAdapter;
+use socketioxide::extract::{AckSender, SocketRef, State, TryData};
+use socketioxide::handler::{ConnectHandler, FromMessageParts};
+use socketioxide::socket::{DisconnectReason, Socket};
+use socketioxide::{ParserConfig, SocketIo, SocketIoBuilder, TransportType};
+use socketioxide_core::Value;
+use tickstate_shared::protocol::{ConnectAuth, InputMsg, Welcome, events};
+
+pub use auth::{sanitize_name, validate_room};
+pub use link::SocketLink;
+
+use crate::app::AppState;
+use crate::room::{ConnId, Control, InputEnvelope, JoinTicket, Refusal, RoomHandle};
+use crate::rules::LeaveReason;
+use crate::stats::{RejectReason, Stats};
+
+/// What the network layer remembers about an admitted connection (in the socket's extensions).
+#[derive(Clone)]
+pub struct Session {
+    conn: ConnId,
+    room: RoomHandle,
+    welcome: Arc<Welcome>,
+    stats: Arc<Stats>,
+}
+
+/// Builds the Socket.IO layer with Tickstate's transport settings and registers namespace `/`.
+pub fn socket_layer(state: Arc<AppState>) -> (socketioxide::layer::SocketIoLayer, SocketIo) {
+    let cfg = &state.config;
+    let (layer, io) = SocketIoBuilder::new()
+        .with_parser(ParserConfig::msgpack())
+        .transports([TransportType::Websocket])
+        .ping_interval(cfg.ping_interval)
+        .ping_timeout(cfg.ping_timeout)
+        .connect_timeout(cfg.connect_timeout)
+        .ws_max_message_size(cfg.max_message_bytes)
+        .ws_max_frame_size(cfg.max_message_bytes)
+        .max_payload(cfg.max_message_bytes as u64)
+        .max_buffer_size(cfg.socket_buffer)
+        .with_state(state.clone())
+        .build_layer();
+    io.ns("/", on_connect.with(join));
+    (layer, io)
+}
+
+/// Connect middleware: admit the player into its room or refuse with a reason.
+///
+/// # Errors
+/// The [`Refusal`] whose text becomes the client's `connect_error` message.
+pub async fn join(s: SocketRef, TryData(auth): TryData<Option<ConnectAuth>>, State(app): State<Arc<AppState>>) -> Result<(), Refusal> {
+    let refuse = |why: &str| {
+        app.stats.joins_refused.fetch_add(1, Relaxed);
+        tracing::debug!(sid = %s.id, why, "connection refused");
+        Err(Refusal(why.to_owned()))
+    };
+    let auth = match auth {
+        Ok(a) => a.unwrap_or_default(),
+        Err(_) => return refuse("invalid_auth"),
+    };
+    if auth.token.as_ref().is_some_and(|t| t.len() > tickstate_shared::protocol::limits::MAX_TOKEN_BYTES) {
+        return refuse("invalid_auth");
+    }
+    let room_name = match auth.room.as_deref() {
+        None | Some("") => app.config.default_room.clone(),
+        Some(r) => match validate_room(r) {
+            Some(r) => r.to_owned(),
+            None => return refuse("invalid_room"),
+        },
+    };
+    let room = match app.rooms.get_or_create(&room_name) {
+        Ok(r) => r,
+        Err(e) => return refuse(&e.0),
+    };
+    let conn = ConnId(app.next_conn.fetch_add(1, Relaxed));
+    let (reply, answer) = tokio::sync::oneshot::channel();
+    let ticket = JoinTicket {
+        conn,
+        name: sanitize_name(auth.name.as_deref().unwrap_or("")),
+        link: Box::new(SocketLink::new(s.clone())),
+        reply,
+    };
+    if !room.control(Control::Join(ticket)) {
+        return refuse("room_unavailable");
+    }
+    let welcome = match tokio::time::timeout(app.config.join_timeout, answer).await {
+        Ok(Ok(Ok(w))) => w,
+        Ok(Ok(Err(refusal))) => return refuse(&refusal.0),
+        Ok(Err(_)) => return refuse("room_unavailable"),
+        Err(_) => return refuse("busy"),
+    };
+    s.extensions.insert(Session {
+        conn,
+        room,
+        welcome: Arc::new(welcome),
+        stats: app.stats.clone(),
+    });
+    Ok(())
+}
+
+async fn on_connect(s: SocketRef) {
+    let Some(session) = s.extensions.get::<Session>() else {
+        // The middleware always stores a session before the handler runs.
+        tracing::error!(sid = %s.id, "connected without a session; closing");
+        let _ = s.disconnect();
+        return;
+    };
+    let leave = session.clone();
+    s.on_disconnect(async move |reason: DisconnectReason| {
+        leave.stats.disconnect(disconnect_reason(reason));
+        leave.room.control(Control::Leave(leave.conn, LeaveReason::Disconnected));
+    });
+    if let Err(e) = s.emit(events::WELCOME, &*session.welcome) {
+        tracing::debug!(sid = %s.id, error = %e, "could not send welcome");
+    }
+    s.on(events::INPUT, async |_: QueuedInput| {});
+    s.on(events::PING, async |TryData(t): TryData<f64>, ack: AckSender| {
+        if let Ok(t) = t {
+            let _ = ack.send(&t);
+        }
+    });
+    let stats = session.stats.clone();
+    s.on_fallback(async move || {
+        stats.unknown_events.fetch_add(1, Relaxed);
+    });
+    session.room.control(Control::Ready(session.conn));
+    tracing::debug!(sid = %s.id, id = session.welcome.id, room = %session.welcome.room, "connected");
+}
+
+fn disconnect_reason(r: DisconnectReason) -> &'static str {
+    match r {
+        DisconnectReason::TransportClose => "transport_close",
+        DisconnectReason::TransportError => "transport_error",
+        DisconnectReason::HeartbeatTimeout => "heartbeat_timeout",
+        DisconnectReason::ClientNSDisconnect => "client_disconnect",
+        DisconnectReason::ServerNSDisconnect => "server_disconnect",
+        DisconnectReason::ClosingServer => "closing_server",
+        DisconnectReason::PacketParsingError => "packet_error",
+        _ => "other",
+    }
+}
+
+/// Extractor that decodes an `input` packet and queues it for the room.
+///
+/// socketioxide runs extractors synchronously as packets arrive and only then spawns the handler,
+/// so doing the work here keeps each client's inputs in arrival order.
+pub struct QueuedInput;
+
+impl FromMessageParts<LocalAdapter> for QueuedInput {
+    type Error = Infallible;
+
+    fn from_message_parts(s: &Arc<Socket<LocalAdapter>>, v: &mut Value, ack: &Option<i64>) -> Result<Self, Infallible> {
+        let Ok(TryData(decoded)) = TryData::<InputMsg>::from_message_parts(s, v, ack);
+        let Some(session) = s.extensions.get::<Session>() else {
+            return Ok(QueuedInput);
+        };
+        session.stats.inputs_received.fetch_add(1, Relaxed);
+        match decoded {
+            Ok(input) => session.room.input(InputEnvelope { conn: session.conn, input }),
+            Err(e) => {
+                session.stats.reject(RejectReason::Parse, 1);
+                tracing::debug!(sid = %s.id, error = %e, "input rejected: not [seq, dx, dy, buttons]");
+            }
+        }
+        Ok(QueuedInput)
+    }
+}

@@ -1,0 +1,85 @@
+//! The rooms of a server, created on demand.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::SeqCst};
+use std::sync::{Arc, Mutex};
+
+use super::{Overrides, Refusal, Room, RoomHandle, spawn_room};
+use crate::rules::GameRules;
+use crate::stats::Stats;
+
+/// Makes the rules value for a new room, given the room's name.
+pub type RulesFactory = Arc<dyn Fn(&str) -> Box<dyn GameRules> + Send + Sync>;
+
+/// Every room of the server, by name.
+pub struct Rooms {
+    rooms: Mutex<HashMap<String, RoomHandle>>,
+    factory: RulesFactory,
+    overrides: Overrides,
+    stats: Arc<Stats>,
+    seed: Option<u64>,
+    created: AtomicU64,
+    closing: AtomicBool,
+}
+
+impl Rooms {
+    /// An empty registry.
+    pub fn new(factory: RulesFactory, overrides: Overrides, stats: Arc<Stats>, seed: Option<u64>) -> Self {
+        Self {
+            rooms: Mutex::new(HashMap::new()),
+            factory,
+            overrides,
+            stats,
+            seed,
+            created: AtomicU64::new(0),
+            closing: AtomicBool::new(false),
+        }
+    }
+
+    /// The running room called `name`, created if there is none (or if the previous one stopped
+    /// because its rules failed).
+    ///
+    /// # Errors
+    /// A [`Refusal`] when the server is shutting down or the room cannot be created.
+    pub fn get_or_create(&self, name: &str) -> Result<RoomHandle, Refusal> {
+        if self.closing.load(SeqCst) {
+            return Err(Refusal("shutting_down".into()));
+        }
+        let mut rooms = self.rooms.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(h) = rooms.get(name) {
+            if h.is_alive() {
+                return Ok(h.clone());
+            }
+            tracing::warn!(room = name, "room had stopped; starting a new one");
+        }
+        let n = self.created.fetch_add(1, SeqCst);
+        let seed = self.seed.map_or_else(rand::random, |s| s.wrapping_add(n));
+        let room = Room::new(name, (self.factory)(name), self.overrides, self.stats.clone(), seed).map_err(|e| {
+            tracing::error!(room = name, error = %e, "cannot create room");
+            Refusal("room_unavailable".into())
+        })?;
+        let handle = spawn_room(room, self.stats.clone()).map_err(|e| {
+            tracing::error!(room = name, error = %e, "cannot start room");
+            Refusal("room_unavailable".into())
+        })?;
+        rooms.insert(name.to_owned(), handle.clone());
+        Ok(handle)
+    }
+
+    /// Every room, sorted by name.
+    pub fn list(&self) -> Vec<RoomHandle> {
+        let rooms = self.rooms.lock().unwrap_or_else(|p| p.into_inner());
+        let mut v: Vec<RoomHandle> = rooms.values().cloned().collect();
+        v.sort_by(|a, b| a.name().cmp(b.name()));
+        v
+    }
+
+    /// Refuses new rooms, then shuts every room down and waits for their loops to end.
+    pub async fn shutdown_all(&self) {
+        self.closing.store(true, SeqCst);
+        let rooms = self.list();
+        for r in &rooms {
+            r.shutdown().await;
+        }
+    }
+}

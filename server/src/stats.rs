@@ -1,0 +1,274 @@
+//! Counters and timings shown on `GET /stats`.
+//!
+//! Every input that reaches a handler is counted once as received and, when its fate is known,
+//! once as applied, rejected (the client sent something invalid) or dropped (valid but not used),
+//! each with a reason. So `received == applied + rejected + dropped + in_flight`, and `in_flight`
+//! (inputs queued but not yet looked at by a tick) is 0 whenever the server is idle.
+//! Reasons are fixed enums, so hostile clients cannot make the server keep a string per message.
+
+use std::collections::VecDeque;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+
+use serde::Serialize;
+
+macro_rules! reasons {
+    ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $v:ident => $s:literal),* $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum $name { $($(#[$vm])* $v),* }
+        impl $name {
+            /// Every variant, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$v),*];
+            /// The name used on `/stats`.
+            pub fn as_str(self) -> &'static str { match self { $($name::$v => $s),* } }
+        }
+    };
+}
+
+reasons!(
+    /// Why an input was rejected: the client sent something invalid.
+    RejectReason {
+        /// Not the MessagePack array `[u32, number, number, u32]`.
+        Parse => "parse",
+        /// A NaN or infinite direction component.
+        NonFinite => "non_finite",
+    }
+);
+
+reasons!(
+    /// Why a well-formed input was not applied.
+    DropReason {
+        /// Its sequence number was not newer than the last applied one (replay or duplicate).
+        Replay => "replay",
+        /// The player already had the maximum number of inputs waiting.
+        BufferFull => "buffer_full",
+        /// The room's input queue was full.
+        QueueFull => "queue_full",
+        /// It arrived from a connection that is not (or no longer) a player.
+        UnknownPlayer => "unknown_player",
+    }
+);
+
+/// Counter array indexed by a reason enum.
+#[derive(Debug)]
+pub struct ReasonCounters<const N: usize>([AtomicU64; N]);
+
+impl<const N: usize> Default for ReasonCounters<N> {
+    fn default() -> Self {
+        Self(std::array::from_fn(|_| AtomicU64::new(0)))
+    }
+}
+
+impl<const N: usize> ReasonCounters<N> {
+    fn add(&self, i: usize, n: u64) {
+        if let Some(c) = self.0.get(i) {
+            c.fetch_add(n, Relaxed);
+        }
+    }
+    fn get(&self, i: usize) -> u64 {
+        self.0.get(i).map_or(0, |c| c.load(Relaxed))
+    }
+    fn total(&self) -> u64 {
+        self.0.iter().map(|c| c.load(Relaxed)).sum()
+    }
+}
+
+const N_REJECT: usize = 2;
+const N_DROP: usize = 4;
+const N_DISCONNECT: usize = 8;
+
+/// Why a connection ended, as counted on `/stats`.
+pub const DISCONNECT_REASONS: [&str; N_DISCONNECT] = [
+    "client_disconnect",
+    "transport_close",
+    "transport_error",
+    "heartbeat_timeout",
+    "server_disconnect",
+    "closing_server",
+    "packet_error",
+    "other",
+];
+
+/// Process-wide counters, shared by the socket handlers and every room.
+#[derive(Debug, Default)]
+pub struct Stats {
+    /// Inputs that reached the `input` handler.
+    pub inputs_received: AtomicU64,
+    /// Inputs applied to the world.
+    pub inputs_applied: AtomicU64,
+    rejected: ReasonCounters<N_REJECT>,
+    dropped: ReasonCounters<N_DROP>,
+    disconnects: ReasonCounters<N_DISCONNECT>,
+    /// Events with a name the server does not know.
+    pub unknown_events: AtomicU64,
+    /// Connections refused at connect (bad auth, room full, …).
+    pub joins_refused: AtomicU64,
+    /// Snapshots handed to sockets.
+    pub snapshots_sent: AtomicU64,
+    /// Snapshot bytes handed to sockets (MessagePack documents, without Socket.IO framing).
+    pub snapshot_bytes_sent: AtomicU64,
+    /// Messages that could not be queued because a socket's buffer was full.
+    pub send_buffer_full: AtomicU64,
+}
+
+impl Stats {
+    /// Counts rejected inputs.
+    pub fn reject(&self, r: RejectReason, n: u64) {
+        self.rejected.add(r as usize, n);
+    }
+    /// Counts dropped inputs.
+    pub fn drop_inputs(&self, r: DropReason, n: u64) {
+        self.dropped.add(r as usize, n);
+    }
+    /// Counts a disconnect under one of [`DISCONNECT_REASONS`] (anything else counts as `other`).
+    pub fn disconnect(&self, reason: &str) {
+        let i = DISCONNECT_REASONS.iter().position(|r| *r == reason).unwrap_or(N_DISCONNECT - 1);
+        self.disconnects.add(i, 1);
+    }
+    /// Inputs rejected for a reason.
+    pub fn rejected(&self, r: RejectReason) -> u64 {
+        self.rejected.get(r as usize)
+    }
+    /// Inputs dropped for a reason.
+    pub fn dropped(&self, r: DropReason) -> u64 {
+        self.dropped.get(r as usize)
+    }
+
+    /// The input accounting as served on `/stats`.
+    pub fn inputs(&self) -> InputStats {
+        // Read the outcome counters before `received`: an input is counted as received before its
+        // outcome, so this order never shows more outcomes than receipts.
+        let applied = self.inputs_applied.load(Relaxed);
+        let rejected_total = self.rejected.total();
+        let dropped_total = self.dropped.total();
+        let received = self.inputs_received.load(Relaxed);
+        InputStats {
+            received,
+            applied,
+            rejected: RejectReason::ALL.iter().map(|r| (r.as_str(), self.rejected(*r))).collect(),
+            dropped: DropReason::ALL.iter().map(|r| (r.as_str(), self.dropped(*r))).collect(),
+            rejected_total,
+            dropped_total,
+            in_flight: received.saturating_sub(applied + rejected_total + dropped_total),
+        }
+    }
+
+    /// Disconnect counts by reason.
+    pub fn disconnects(&self) -> Vec<(&'static str, u64)> {
+        DISCONNECT_REASONS.iter().enumerate().map(|(i, r)| (*r, self.disconnects.get(i))).collect()
+    }
+}
+
+/// Input accounting: `received == applied + rejected_total + dropped_total + in_flight`.
+#[derive(Debug, Clone, Serialize)]
+pub struct InputStats {
+    /// Inputs that reached the handler.
+    pub received: u64,
+    /// Inputs applied.
+    pub applied: u64,
+    /// Rejections by reason.
+    pub rejected: Vec<(&'static str, u64)>,
+    /// Drops by reason.
+    pub dropped: Vec<(&'static str, u64)>,
+    /// Sum of `rejected`.
+    pub rejected_total: u64,
+    /// Sum of `dropped`.
+    pub dropped_total: u64,
+    /// Received but not yet accounted for by a tick.
+    pub in_flight: u64,
+}
+
+/// Recent tick timings of one room, kept in a ring.
+#[derive(Debug, Default)]
+pub struct TickTimes {
+    ring: Mutex<VecDeque<(u32, u32)>>,
+}
+
+const RING: usize = 4096;
+
+/// Percentiles of recent ticks, in microseconds.
+#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq)]
+pub struct Percentiles {
+    /// Median.
+    pub p50: u32,
+    /// 99th percentile.
+    pub p99: u32,
+    /// Largest.
+    pub max: u32,
+    /// How many samples these come from.
+    pub samples: usize,
+}
+
+impl TickTimes {
+    /// Records one tick: how long it took and how late it started, in microseconds.
+    pub fn record(&self, duration_us: u32, lateness_us: u32) {
+        let mut r = self.ring.lock().unwrap_or_else(|p| p.into_inner());
+        if r.len() == RING {
+            r.pop_front();
+        }
+        r.push_back((duration_us, lateness_us));
+    }
+
+    /// (duration, lateness) percentiles over the last ticks.
+    pub fn percentiles(&self) -> (Percentiles, Percentiles) {
+        let r = self.ring.lock().unwrap_or_else(|p| p.into_inner());
+        let mut d: Vec<u32> = r.iter().map(|x| x.0).collect();
+        let mut l: Vec<u32> = r.iter().map(|x| x.1).collect();
+        drop(r);
+        (pct(&mut d), pct(&mut l))
+    }
+}
+
+fn pct(v: &mut [u32]) -> Percentiles {
+    if v.is_empty() {
+        return Percentiles::default();
+    }
+    v.sort_unstable();
+    let at = |q: f64| v[((v.len() - 1) as f64 * q).round() as usize];
+    Percentiles {
+        p50: at(0.5),
+        p99: at(0.99),
+        max: v[v.len() - 1],
+        samples: v.len(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accounting_identity_holds() {
+        let s = Stats::default();
+        s.inputs_received.fetch_add(10, Relaxed);
+        s.inputs_applied.fetch_add(5, Relaxed);
+        s.reject(RejectReason::NonFinite, 2);
+        s.drop_inputs(DropReason::Replay, 1);
+        let i = s.inputs();
+        assert_eq!(i.received, i.applied + i.rejected_total + i.dropped_total + i.in_flight);
+        assert_eq!(i.in_flight, 2);
+        assert_eq!(i.rejected, vec![("parse", 0), ("non_finite", 2)]);
+    }
+
+    #[test]
+    fn percentiles_of_a_known_series() {
+        let t = TickTimes::default();
+        for i in 1..=100 {
+            t.record(i, 0);
+        }
+        let (d, l) = t.percentiles();
+        assert_eq!((d.p50, d.p99, d.max, d.samples), (51, 99, 100, 100));
+        assert_eq!(l.max, 0);
+    }
+
+    #[test]
+    fn unknown_disconnect_reasons_count_as_other() {
+        let s = Stats::default();
+        s.disconnect("made up");
+        s.disconnect("transport_close");
+        let d = s.disconnects();
+        assert_eq!(d.iter().find(|x| x.0 == "other").map(|x| x.1), Some(1));
+        assert_eq!(d.iter().find(|x| x.0 == "transport_close").map(|x| x.1), Some(1));
+    }
+}
