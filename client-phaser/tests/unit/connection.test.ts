@@ -1,0 +1,274 @@
+import { decode } from "@msgpack/msgpack";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { Connection, type ConnectionStatus, type SocketLike } from "../../src/net/connection";
+import { fixtureBytes } from "./fixtures";
+
+type Fn = (...args: never[]) => void;
+
+/** A fake Socket.IO socket: records emits, lets the test fire server events. */
+class FakeSocket implements SocketLike {
+  connected = false;
+  active = false;
+  handlers = new Map<string, Fn[]>();
+  managerHandlers = new Map<string, Fn[]>();
+  emitted: unknown[][] = [];
+  connects = 0;
+  options: Record<string, unknown> = {};
+  io = {
+    on: (event: string, fn: Fn) => {
+      this.managerHandlers.set(event, [...(this.managerHandlers.get(event) ?? []), fn]);
+    },
+  };
+  on(event: string, fn: Fn) {
+    this.handlers.set(event, [...(this.handlers.get(event) ?? []), fn]);
+  }
+  emit(event: string, ...args: unknown[]) {
+    this.emitted.push([event, ...args]);
+  }
+  connect() {
+    this.connects++;
+    this.active = true;
+  }
+  disconnect() {
+    this.active = false;
+    this.connected = false;
+  }
+  fire(event: string, ...args: unknown[]) {
+    for (const fn of this.handlers.get(event) ?? []) (fn as (...a: unknown[]) => void)(...args);
+  }
+  fireManager(event: string, ...args: unknown[]) {
+    for (const fn of this.managerHandlers.get(event) ?? []) (fn as (...a: unknown[]) => void)(...args);
+  }
+  /** The server accepts us and sends welcome. */
+  accept() {
+    this.connected = true;
+    this.fire("connect");
+    this.fire("welcome", decode(fixtureBytes("welcome_v1")));
+  }
+}
+
+function setup(options: { name?: string; room?: string; token?: string } = {}) {
+  let clock = 0;
+  const sock = new FakeSocket();
+  const conn = new Connection({
+    ...options,
+    url: "http://test",
+    now: () => clock,
+    socketFactory: (_url, o) => {
+      sock.options = o as Record<string, unknown>;
+      return sock;
+    },
+  });
+  const statuses: ConnectionStatus[] = [];
+  conn.on("status", (s) => statuses.push(s));
+  return { sock, conn, statuses, advance: (ms: number) => (clock += ms) };
+}
+
+function authOf(sock: FakeSocket): unknown {
+  let got: unknown;
+  (sock.options.auth as (cb: (a: unknown) => void) => void)((a) => (got = a));
+  return got;
+}
+
+beforeEach(() => {
+  vi.useFakeTimers();
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe("Connection", () => {
+  it("uses WebSocket only, the MessagePack parser and auth {name, room, token}", () => {
+    const { sock } = setup({ name: "Ada", room: "r1", token: "t" });
+    expect(sock.options.transports).toEqual(["websocket"]);
+    expect((sock.options.parser as { protocol: number }).protocol).toBe(5);
+    expect(authOf(sock)).toEqual({ name: "Ada", room: "r1", token: "t" });
+    const { sock: bare } = setup();
+    expect(authOf(bare)).toEqual({});
+  });
+
+  it("is connected once welcome arrives, then sends the welcome token on reconnects", () => {
+    const { sock, conn, statuses } = setup({ name: "Ada" });
+    const welcomes: unknown[] = [];
+    conn.on("welcome", (w) => welcomes.push(w));
+    conn.connect();
+    expect(conn.status.state).toBe("connecting");
+    sock.accept();
+    expect(conn.status).toEqual({ state: "connected", reason: null, attempt: 0 });
+    expect(welcomes).toHaveLength(1);
+    expect(conn.welcome!.id).toBe(5);
+    expect(authOf(sock)).toEqual({ name: "Ada", token: "00112233445566778899aabbccddeeff" });
+    expect(statuses.map((s) => s.state)).toEqual(["connected"]); // "connecting" is the initial status
+  });
+
+  it("decodes snapshots with the welcome's world and drops those before it", () => {
+    const { sock, conn, advance } = setup();
+    const got: [number, number][] = [];
+    conn.on("snapshot", (s, at) => got.push([s.tick, at]));
+    conn.connect();
+    sock.fire("snapshot", fixtureBytes("snapshot_v1"));
+    expect(got).toEqual([]);
+    sock.accept();
+    advance(123);
+    sock.fire("snapshot", fixtureBytes("snapshot_v1"));
+    expect(got).toEqual([[4242, 123]]);
+  });
+
+  it("reports undecodable messages instead of throwing", () => {
+    const { sock, conn } = setup();
+    const errors: string[] = [];
+    conn.on("protocolError", (e) => errors.push(e.message));
+    conn.connect();
+    sock.accept();
+    sock.fire("snapshot", new Uint8Array([1, 2, 3]));
+    sock.fire("joined", { id: "x" });
+    sock.fire("scores", { red: 1, blue: 2 });
+    expect(errors).toHaveLength(2);
+  });
+
+  it("forwards joined, left, scores and bye", () => {
+    const { sock, conn } = setup();
+    const log: unknown[] = [];
+    conn.on("joined", (v) => log.push(["joined", v]));
+    conn.on("left", (v) => log.push(["left", v]));
+    conn.on("scores", (v) => log.push(["scores", v]));
+    conn.on("bye", (v) => log.push(["bye", v]));
+    conn.connect();
+    sock.accept();
+    sock.fire("joined", { id: 2, name: "B" });
+    sock.fire("left", { id: 2, reason: "timeout" });
+    sock.fire("scores", { red: 1, blue: 0 });
+    sock.fire("bye", { reason: "shutdown", message: "later" });
+    expect(log).toEqual([
+      ["joined", { id: 2, name: "B" }],
+      ["left", { id: 2, reason: "timeout" }],
+      ["scores", { red: 1, blue: 0 }],
+      ["bye", { reason: "shutdown", message: "later" }],
+    ]);
+  });
+
+  it("sends inputs only while welcomed (no stale inputs buffered across a reconnect)", () => {
+    const { sock, conn } = setup();
+    conn.connect();
+    expect(conn.sendInput([1, 0, 0, 0])).toBe(false);
+    sock.accept();
+    expect(conn.sendInput([1, 1, 0, 0])).toBe(true);
+    expect(sock.emitted.filter((e) => e[0] === "input")).toEqual([["input", [1, 1, 0, 0]]]);
+    sock.connected = false;
+    sock.fire("disconnect", "transport close");
+    expect(conn.sendInput([2, 1, 0, 0])).toBe(false);
+  });
+
+  it("measures RTT with acknowledged pings carrying the send time", () => {
+    const { sock, conn, advance } = setup();
+    const rtts: number[] = [];
+    conn.on("rtt", (ms) => rtts.push(ms));
+    conn.connect();
+    advance(1000);
+    sock.accept(); // the first ping goes out with the welcome
+    const ping = sock.emitted.find((e) => e[0] === "ping")!;
+    expect(ping[1]).toBe(1000);
+    advance(42);
+    (ping[2] as (v: unknown) => void)(1000);
+    expect(rtts).toEqual([42]);
+    expect(conn.rtt).toBe(42);
+    (ping[2] as (v: unknown) => void)("garbage");
+    expect(rtts).toEqual([42]);
+    vi.advanceTimersByTime(1000);
+    expect(sock.emitted.filter((e) => e[0] === "ping")).toHaveLength(2);
+  });
+
+  it("shows reconnecting while Socket.IO retries a dropped link, connected after the new welcome", () => {
+    const { sock, conn, statuses } = setup();
+    conn.connect();
+    sock.accept();
+    sock.connected = false;
+    sock.fire("disconnect", "transport close");
+    expect(conn.status).toEqual({ state: "reconnecting", reason: "transport close", attempt: 0 });
+    expect(conn.welcome).toBeNull();
+    sock.fireManager("reconnect_attempt", 1);
+    expect(conn.status.attempt).toBe(1);
+    sock.accept();
+    expect(conn.status.state).toBe("connected");
+    expect(statuses.map((s) => s.state)).toEqual(["connected", "reconnecting", "reconnecting", "connected"]);
+  });
+
+  it("after bye shutdown and a server-side close, retries by itself", () => {
+    const { sock, conn } = setup();
+    conn.connect();
+    sock.accept();
+    sock.fire("bye", { reason: "shutdown", message: "" });
+    sock.active = false;
+    sock.connected = false;
+    sock.fire("disconnect", "io server disconnect");
+    expect(conn.status.state).toBe("reconnecting");
+    expect(conn.status.reason).toBe("shutdown");
+    expect(sock.connects).toBe(1);
+    vi.advanceTimersByTime(1000);
+    expect(sock.connects).toBe(2);
+  });
+
+  it("after bye kicked, stays disconnected with the reason", () => {
+    const { sock, conn } = setup();
+    conn.connect();
+    sock.accept();
+    sock.fire("bye", { reason: "kicked", message: "bye" });
+    sock.connected = false;
+    sock.fire("disconnect", "transport close");
+    expect(conn.status).toEqual({ state: "disconnected", reason: "kicked", attempt: 0 });
+    expect(sock.active).toBe(false);
+    vi.advanceTimersByTime(60_000);
+    expect(sock.connects).toBe(1);
+  });
+
+  it("a refused connection is final for invalid_room, retried with backoff for busy", () => {
+    const refused = setup({ room: "bad room" });
+    refused.conn.connect();
+    refused.sock.active = false;
+    refused.sock.fire("connect_error", new Error("invalid_room"));
+    expect(refused.conn.status).toEqual({ state: "disconnected", reason: "invalid_room", attempt: 0 });
+
+    const busy = setup();
+    busy.conn.connect();
+    busy.sock.active = false;
+    busy.sock.fire("connect_error", new Error("busy"));
+    expect(busy.conn.status).toEqual({ state: "reconnecting", reason: "busy", attempt: 1 });
+    vi.advanceTimersByTime(1000);
+    expect(busy.sock.connects).toBe(2);
+    busy.sock.active = false;
+    busy.sock.fire("connect_error", new Error("busy"));
+    expect(busy.conn.status.attempt).toBe(2);
+    vi.advanceTimersByTime(1999);
+    expect(busy.sock.connects).toBe(2);
+    vi.advanceTimersByTime(1);
+    expect(busy.sock.connects).toBe(3);
+  });
+
+  it("a transport-level connect_error keeps Socket.IO's own retry going", () => {
+    const { sock, conn } = setup();
+    conn.connect();
+    sock.fire("connect_error", new Error("websocket error"));
+    expect(conn.status).toEqual({ state: "reconnecting", reason: "websocket error", attempt: 0 });
+  });
+
+  it("refuses a server speaking another protocol version", () => {
+    const { sock, conn } = setup();
+    const errors: string[] = [];
+    conn.on("protocolError", (e) => errors.push(e.message));
+    conn.connect();
+    sock.connected = true;
+    sock.fire("welcome", { ...(decode(fixtureBytes("welcome_v1")) as object), protocol: 2 });
+    expect(conn.status).toEqual({ state: "disconnected", reason: "protocol_2", attempt: 0 });
+    expect(errors).toHaveLength(1);
+  });
+
+  it("close() is final", () => {
+    const { sock, conn } = setup();
+    conn.connect();
+    sock.accept();
+    conn.close();
+    expect(conn.status.state).toBe("disconnected");
+    sock.fire("disconnect", "io client disconnect");
+    expect(conn.status).toEqual({ state: "disconnected", reason: "closed", attempt: 0 });
+  });
+});
