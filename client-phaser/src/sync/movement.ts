@@ -19,6 +19,24 @@ export function overlaps(x: number, y: number, r: number, w: Wall): boolean {
   return f(x + r) > wx && f(x - r) < f(wx + ww) && f(y + r) > wy && f(y - r) < f(wy + wh);
 }
 
+/**
+ * The direction a client sends: finite, each component in [-1, 1], length at most 1 (in f32).
+ * With it, the server's validation leaves the vector as it is or divides it by its length, exactly
+ * like `step` does.
+ */
+export function clampDirection(dx: number, dy: number): Vec2 {
+  let x = Number.isFinite(dx) ? dx : 0;
+  let y = Number.isFinite(dy) ? dy : 0;
+  const len = Math.hypot(x, y);
+  if (len > 1) {
+    x /= len;
+    y /= len;
+  }
+  x = f(Math.max(-1, Math.min(1, x)));
+  y = f(Math.max(-1, Math.min(1, y)));
+  return { x: x + 0, y: y + 0 };
+}
+
 function clamp(v: number, lo: number, hi: number): number {
   return v < lo ? lo : v > hi ? hi : v;
 }
@@ -32,6 +50,12 @@ function clamp(v: number, lo: number, hi: number): number {
  * y += d.y * v * dt;  push y out of overlapping walls (in wall order)
  * clamp x to [r, width - r], y to [r, height - r]
  * ```
+ *
+ * Two details follow the server's code (`server/src/sim/movement.rs`) where PROTOCOL.md is silent or
+ * differs: a wall pushes only when the step moved on that axis (`v.x > 0` left, `v.x < 0` right,
+ * `0` no push), and `r` is capped at half the world size when clamping. Directions with a component
+ * beyond ±1 are first divided by the larger component on the server; the client never sends those
+ * (`clampDirection`), so both sides take the same path.
  */
 export function step(pos: Vec2, dx: number, dy: number, world: World, movement: Movement): Vec2 {
   let ddx = f(dx);
@@ -45,20 +69,34 @@ export function step(pos: Vec2, dx: number, dy: number, world: World, movement: 
   const dt = f(movement.dt);
   const r = f(movement.radius);
 
-  let x = f(pos.x);
-  let y = f(pos.y);
+  const vx = f(f(ddx * v) * dt);
+  const vy = f(f(ddy * v) * dt);
 
-  x = f(x + f(f(ddx * v) * dt));
+  let x = f(f(pos.x) + vx);
+  let y = f(pos.y);
   for (const w of world.walls) {
-    if (overlaps(x, y, r, w)) x = ddx > 0 ? f(w[0] - r) : f(f(w[0] + w[2]) + r);
+    // Pushed out on the side it came from; no push without motion on this axis (the server's rule).
+    if (overlaps(x, y, r, w)) {
+      if (vx > 0) x = f(w[0] - r);
+      else if (vx < 0) x = f(f(w[0] + w[2]) + r);
+    }
   }
-  y = f(y + f(f(ddy * v) * dt));
+  y = f(y + vy);
   for (const w of world.walls) {
-    if (overlaps(x, y, r, w)) y = ddy > 0 ? f(w[1] - r) : f(f(w[1] + w[3]) + r);
+    if (overlaps(x, y, r, w)) {
+      if (vy > 0) y = f(w[1] - r);
+      else if (vy < 0) y = f(f(w[1] + w[3]) + r);
+    }
   }
-  x = clamp(x, r, f(f(world.width) - r));
-  y = clamp(y, r, f(f(world.height) - r));
-  return { x, y };
+  return clampToWorld(x, y, r, world);
+}
+
+/** Keeps a box of half-size `r` inside the world (`r` capped at half the world, like the server). */
+export function clampToWorld(x: number, y: number, radius: number, world: World): Vec2 {
+  const w = f(world.width);
+  const h = f(world.height);
+  const r = Math.min(f(radius), f(w / 2), f(h / 2));
+  return { x: clamp(x, r, f(w - r)), y: clamp(y, r, f(h - r)) };
 }
 
 /**

@@ -18,7 +18,7 @@ import {
 } from "../net/protocol";
 import { FixedStep } from "./fixed-step";
 import { Interpolator, type RenderedEntity } from "./interpolation";
-import type { Vec2 } from "./movement";
+import { clampDirection, type Vec2 } from "./movement";
 import { Predictor, type Correction } from "./prediction";
 
 /** What the player asks for in one tick. */
@@ -132,7 +132,8 @@ export class GameSession {
     for (let i = 0; i < n; i++) {
       const s = sample(this.predictor.renderPosition(this.clock.alpha));
       this.seq = nextSeq(this.seq);
-      const msg = encodeInput(this.seq, finiteOr0(s.dx), finiteOr0(s.dy), s.buttons >>> 0);
+      const d = clampDirection(s.dx, s.dy);
+      const msg = encodeInput(this.seq, d.x, d.y, s.buttons >>> 0);
       this.send(msg);
       this.predictor.applyInput(msg[0], msg[1], msg[2]);
     }
@@ -153,8 +154,4 @@ export class GameSession {
     }
     return { tick: this.newestTick, ack: this.ack, entities };
   }
-}
-
-function finiteOr0(v: number): number {
-  return Number.isFinite(v) ? v : 0;
 }

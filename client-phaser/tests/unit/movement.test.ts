@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { depenetrate, overlaps, step } from "../../src/sync/movement";
+import { clampDirection, clampToWorld, depenetrate, overlaps, step } from "../../src/sync/movement";
 import { movement, world } from "./world";
 
 const f = Math.fround;
@@ -87,5 +87,28 @@ describe("depenetrate", () => {
     const inside = { x: 200, y: 184.01 };
     expect(step(inside, 1, 0, world, movement).x).toBe(84); // thrown back to the wall's left end
     expect(step(depenetrate(inside, world, 16), 1, 0, world, movement).x).toBe(f(200 + stepLen));
+  });
+});
+
+describe("server parity details", () => {
+  it("a wall does not push on an axis the step did not move along", () => {
+    // Overlapping already (which the server never produces), moving only vertically: x stays.
+    // PROTOCOL.md's literal `x = (d.x > 0) ? ... : wall.x + wall.w + r` would throw it to x = 416.
+    const p = step({ x: 110, y: 210 }, 0, 1, world, movement);
+    expect(p).toEqual({ x: 110, y: 184 });
+  });
+
+  it("clampDirection keeps what the client sends inside the unit disc, in f32", () => {
+    expect(clampDirection(3, 4)).toEqual({ x: f(0.6), y: f(0.8) });
+    expect(clampDirection(0.3, -0.4)).toEqual({ x: f(0.3), y: f(-0.4) });
+    expect(clampDirection(Number.NaN, 1)).toEqual({ x: 0, y: 1 });
+    expect(Object.is(clampDirection(-0, 0).x, 0)).toBe(true);
+    const d = clampDirection(1, 1);
+    expect(Math.abs(d.x)).toBeLessThanOrEqual(1);
+  });
+
+  it("clamping caps the radius at half a tiny world", () => {
+    const tiny = { width: 20, height: 20, walls: [] };
+    expect(clampToWorld(0, 30, 16, tiny)).toEqual({ x: 10, y: 10 });
   });
 });
