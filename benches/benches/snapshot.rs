@@ -10,7 +10,12 @@ fn snapshot_encode(c: &mut Criterion) {
     let mut g = c.benchmark_group("snapshot_encode");
     for n in [100u16, 1_000, 10_000] {
         let recs: Vec<EntityRecord> = (0..n)
-            .map(|i| EntityRecord { id: i, kind: 1, x: i.wrapping_mul(7), y: i.wrapping_mul(13) })
+            .map(|i| EntityRecord {
+                id: i,
+                kind: 1,
+                x: i.wrapping_mul(7),
+                y: i.wrapping_mul(13),
+            })
             .collect();
         g.throughput(Throughput::Elements(u64::from(n)));
         g.bench_with_input(BenchmarkId::from_parameter(n), &recs, |b, recs| {

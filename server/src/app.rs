@@ -78,7 +78,12 @@ async fn no_client(State(state): State<Arc<AppState>>, uri: Uri) -> Response {
     }
     if Path::new(dir).join("index.html").exists() {
         // Served by ServeDir; only reached in a race with a build that is being written.
-        return (StatusCode::SERVICE_UNAVAILABLE, [(header::RETRY_AFTER, "1")], "client is being built\n").into_response();
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(header::RETRY_AFTER, "1")],
+            "client is being built\n",
+        )
+            .into_response();
     }
     Html(format!(
         "<!doctype html><meta charset=utf-8><title>Tickstate</title>\
@@ -124,8 +129,16 @@ async fn stats(State(state): State<Arc<AppState>>) -> Json<serde_json::Value> {
         .collect();
     let sum = |f: fn(&crate::room::RoomGauges) -> u64| rooms.iter().map(|r| f(r.gauges())).sum::<u64>();
     // Worst room's percentiles: what the slowest room's players feel.
-    let worst = all_durations.iter().copied().max_by_key(|p| p.p99).unwrap_or(Percentiles::default());
-    let disconnects: serde_json::Map<String, serde_json::Value> = s.disconnects().into_iter().map(|(k, v)| (k.to_owned(), v.into())).collect();
+    let worst = all_durations
+        .iter()
+        .copied()
+        .max_by_key(|p| p.p99)
+        .unwrap_or(Percentiles::default());
+    let disconnects: serde_json::Map<String, serde_json::Value> = s
+        .disconnects()
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.into()))
+        .collect();
     let inputs = s.inputs();
     Json(json!({
         "uptime_s": state.started.elapsed().as_secs_f64(),

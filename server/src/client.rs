@@ -108,7 +108,10 @@ pub struct Client {
 }
 
 fn packet(kind: u8, data: Option<Value>, id: Option<u64>) -> Message {
-    let mut fields = vec![(Value::from("type"), Value::from(kind)), (Value::from("nsp"), Value::from("/"))];
+    let mut fields = vec![
+        (Value::from("type"), Value::from(kind)),
+        (Value::from("nsp"), Value::from("/")),
+    ];
     if let Some(d) = data {
         fields.push((Value::from("data"), d));
     }
@@ -122,7 +125,10 @@ fn packet(kind: u8, data: Option<Value>, id: Option<u64>) -> Message {
 }
 
 fn field<'a>(map: &'a Value, key: &str) -> Option<&'a Value> {
-    map.as_map()?.iter().find(|(k, _)| k.as_str() == Some(key)).map(|(_, v)| v)
+    map.as_map()?
+        .iter()
+        .find(|(k, _)| k.as_str() == Some(key))
+        .map(|(_, v)| v)
 }
 
 impl ClientSender {
@@ -131,7 +137,8 @@ impl ClientSender {
     /// # Errors
     /// [`ClientError::Closed`] once the connection is gone.
     pub async fn emit(&self, event: &str, data: Value) -> Result<(), ClientError> {
-        self.raw(packet(2, Some(Value::Array(vec![Value::from(event), data])), None)).await
+        self.raw(packet(2, Some(Value::Array(vec![Value::from(event), data])), None))
+            .await
     }
 
     /// Emits an event asking for an acknowledgement, which arrives as [`Event::Ack`] with `id`.
@@ -139,7 +146,8 @@ impl ClientSender {
     /// # Errors
     /// [`ClientError::Closed`] once the connection is gone.
     pub async fn emit_with_ack(&self, event: &str, data: Value, id: u64) -> Result<(), ClientError> {
-        self.raw(packet(2, Some(Value::Array(vec![Value::from(event), data])), Some(id))).await
+        self.raw(packet(2, Some(Value::Array(vec![Value::from(event), data])), Some(id)))
+            .await
     }
 
     /// Sends an `input`.
@@ -147,7 +155,12 @@ impl ClientSender {
     /// # Errors
     /// [`ClientError::Closed`] once the connection is gone.
     pub async fn input(&self, i: InputMsg) -> Result<(), ClientError> {
-        let arr = Value::Array(vec![Value::from(i.0), Value::from(f64::from(i.1)), Value::from(f64::from(i.2)), Value::from(i.3)]);
+        let arr = Value::Array(vec![
+            Value::from(i.0),
+            Value::from(f64::from(i.1)),
+            Value::from(f64::from(i.2)),
+            Value::from(i.3),
+        ]);
         self.emit(events::INPUT, arr).await
     }
 
@@ -187,7 +200,8 @@ impl Client {
             other => return Err(ClientError::Protocol(format!("expected OPEN, got {other:?}"))),
         }
         let auth_bytes = rmp_serde::to_vec_named(auth).map_err(|e| ClientError::Protocol(e.to_string()))?;
-        let auth_val = rmpv::decode::read_value(&mut auth_bytes.as_slice()).map_err(|e| ClientError::Protocol(e.to_string()))?;
+        let auth_val =
+            rmpv::decode::read_value(&mut auth_bytes.as_slice()).map_err(|e| ClientError::Protocol(e.to_string()))?;
         ws.send(packet(0, Some(auth_val), None)).await?;
         // Wait for CONNECT (or CONNECT_ERROR), then `welcome`, answering pings meanwhile.
         let mut connected = false;
@@ -201,7 +215,11 @@ impl Client {
                     match kind {
                         Some(0) => connected = true,
                         Some(4) => {
-                            let m = field(&v, "data").and_then(|d| field(d, "message")).and_then(Value::as_str).unwrap_or("").to_owned();
+                            let m = field(&v, "data")
+                                .and_then(|d| field(d, "message"))
+                                .and_then(Value::as_str)
+                                .unwrap_or("")
+                                .to_owned();
                             return Err(ClientError::Refused(m));
                         }
                         Some(2) if connected => {
@@ -220,7 +238,10 @@ impl Client {
         }
     }
 
-    fn start(ws: tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>, welcome: Welcome) -> Client {
+    fn start(
+        ws: tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+        welcome: Welcome,
+    ) -> Client {
         let (out_tx, mut out_rx) = mpsc::channel::<Message>(256);
         let (ev_tx, ev_rx) = mpsc::channel::<Event>(1024);
         let (mut sink, mut stream) = ws.split();
@@ -271,10 +292,18 @@ impl Client {
     ///
     /// # Errors
     /// [`ClientError::Timeout`] or [`ClientError::Closed`].
-    pub async fn wait_for<T>(&mut self, within: Duration, what: &'static str, mut pick: impl FnMut(&Event) -> Option<T>) -> Result<T, ClientError> {
+    pub async fn wait_for<T>(
+        &mut self,
+        within: Duration,
+        what: &'static str,
+        mut pick: impl FnMut(&Event) -> Option<T>,
+    ) -> Result<T, ClientError> {
         let deadline = tokio::time::Instant::now() + within;
         loop {
-            let ev = tokio::time::timeout_at(deadline, self.events.recv()).await.map_err(|_| ClientError::Timeout(what))?.ok_or(ClientError::Closed)?;
+            let ev = tokio::time::timeout_at(deadline, self.events.recv())
+                .await
+                .map_err(|_| ClientError::Timeout(what))?
+                .ok_or(ClientError::Closed)?;
             if let Some(t) = pick(&ev) {
                 return Ok(t);
             }
@@ -296,7 +325,11 @@ impl Client {
 
 fn event_parts(v: &Value) -> (String, Value) {
     let arr = field(v, "data").and_then(Value::as_array);
-    let name = arr.and_then(|a| a.first()).and_then(Value::as_str).unwrap_or("").to_owned();
+    let name = arr
+        .and_then(|a| a.first())
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_owned();
     let arg = arr.and_then(|a| a.get(1)).cloned().unwrap_or(Value::Nil);
     (name, arg)
 }
@@ -326,7 +359,11 @@ fn decode_packet(b: &[u8]) -> Option<Event> {
         }
         3 => {
             let id = field(&v, "id").and_then(Value::as_u64)?;
-            let data = field(&v, "data").and_then(Value::as_array).and_then(|a| a.first()).cloned().unwrap_or(Value::Nil);
+            let data = field(&v, "data")
+                .and_then(Value::as_array)
+                .and_then(|a| a.first())
+                .cloned()
+                .unwrap_or(Value::Nil);
             Some(Event::Ack { id, data })
         }
         _ => None,

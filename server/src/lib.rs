@@ -7,7 +7,7 @@
 //!
 //! ## Layout
 //! - [`sim`]: world, movement validation, snapshot building. No async, no I/O, no clock.
-//! - [`rules`]: the [`GameRules`](rules::GameRules) trait: the extension point for your game.
+//! - [`rules`]: the [`GameRules`] trait: the extension point for your game.
 //! - [`game`]: the demo game, Star Collector, written only against the public rules API.
 //! - [`room`]: one world + one rules value + one tick loop on its own thread; the tick stages.
 //! - [`net`]: Socket.IO handlers; they only enqueue into rooms.
@@ -64,7 +64,12 @@ pub enum ServerError {
 ///
 /// # Errors
 /// [`ServerError::Io`] when the listener fails.
-pub async fn run(listener: TcpListener, config: ServerConfig, rules: RulesFactory, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), ServerError> {
+pub async fn run(
+    listener: TcpListener,
+    config: ServerConfig,
+    rules: RulesFactory,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServerError> {
     let deadline = config.shutdown_deadline;
     let state = app::AppState::new(config, rules);
     let (router, io) = app::router(state.clone());

@@ -48,7 +48,9 @@ async fn main() -> anyhow::Result<()> {
         seed: args.seed,
         ..ServerConfig::default()
     };
-    let listener = tokio::net::TcpListener::bind(args.bind).await.with_context(|| format!("cannot listen on {}", args.bind))?;
+    let listener = tokio::net::TcpListener::bind(args.bind)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.bind))?;
     let addr = listener.local_addr()?;
     if !config.client_dir.join("index.html").exists() {
         tracing::warn!(dir = %config.client_dir.display(), "Phaser client not built; `/` shows how to build it");

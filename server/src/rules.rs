@@ -165,9 +165,19 @@ pub trait GameRules: Send + 'static {
 /// A message the rules asked to send, delivered in the tick's send stage.
 #[derive(Debug, Clone)]
 pub(crate) enum Outgoing {
-    Broadcast { event: String, data: rmpv::Value },
-    To { player: PlayerId, event: String, data: rmpv::Value },
-    Kick { player: PlayerId, reason: String },
+    Broadcast {
+        event: String,
+        data: rmpv::Value,
+    },
+    To {
+        player: PlayerId,
+        event: String,
+        data: rmpv::Value,
+    },
+    Kick {
+        player: PlayerId,
+        reason: String,
+    },
 }
 
 /// Encodes a value the way socketioxide's msgpack parser would (structs as maps).
@@ -236,7 +246,10 @@ impl<'a> Ctx<'a> {
             return None;
         }
         (0..tries).find_map(|_| {
-            let p = Vec2::new(self.rng.random_range(r..size.x - r), self.rng.random_range(r..size.y - r));
+            let p = Vec2::new(
+                self.rng.random_range(r..size.x - r),
+                self.rng.random_range(r..size.y - r),
+            );
             self.world.is_free(p, r).then_some(p)
         })
     }
@@ -244,21 +257,31 @@ impl<'a> Ctx<'a> {
     /// Sends an event to every ready player in the room (written as MessagePack, structs as maps).
     pub fn broadcast<T: Serialize + ?Sized>(&mut self, event: &str, data: &T) {
         if let Some(data) = self.encode(event, data) {
-            self.outbox.push(Outgoing::Broadcast { event: event.to_owned(), data });
+            self.outbox.push(Outgoing::Broadcast {
+                event: event.to_owned(),
+                data,
+            });
         }
     }
 
     /// Sends an event to one player.
     pub fn send<T: Serialize + ?Sized>(&mut self, player: PlayerId, event: &str, data: &T) {
         if let Some(data) = self.encode(event, data) {
-            self.outbox.push(Outgoing::To { player, event: event.to_owned(), data });
+            self.outbox.push(Outgoing::To {
+                player,
+                event: event.to_owned(),
+                data,
+            });
         }
     }
 
     /// Removes a player from the room at the end of this hook: it gets `bye` (`kicked`, `reason`)
     /// and its connection is closed.
     pub fn kick(&mut self, player: PlayerId, reason: &str) {
-        self.outbox.push(Outgoing::Kick { player, reason: reason.to_owned() });
+        self.outbox.push(Outgoing::Kick {
+            player,
+            reason: reason.to_owned(),
+        });
     }
 
     fn encode<T: Serialize + ?Sized>(&self, event: &str, data: &T) -> Option<rmpv::Value> {

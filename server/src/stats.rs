@@ -123,7 +123,10 @@ impl Stats {
     }
     /// Counts a disconnect under one of [`DISCONNECT_REASONS`] (anything else counts as `other`).
     pub fn disconnect(&self, reason: &str) {
-        let i = DISCONNECT_REASONS.iter().position(|r| *r == reason).unwrap_or(N_DISCONNECT - 1);
+        let i = DISCONNECT_REASONS
+            .iter()
+            .position(|r| *r == reason)
+            .unwrap_or(N_DISCONNECT - 1);
         self.disconnects.add(i, 1);
     }
     /// Inputs rejected for a reason.
@@ -146,7 +149,10 @@ impl Stats {
         InputStats {
             received,
             applied,
-            rejected: RejectReason::ALL.iter().map(|r| (r.as_str(), self.rejected(*r))).collect(),
+            rejected: RejectReason::ALL
+                .iter()
+                .map(|r| (r.as_str(), self.rejected(*r)))
+                .collect(),
             dropped: DropReason::ALL.iter().map(|r| (r.as_str(), self.dropped(*r))).collect(),
             rejected_total,
             dropped_total,
@@ -156,7 +162,11 @@ impl Stats {
 
     /// Disconnect counts by reason.
     pub fn disconnects(&self) -> Vec<(&'static str, u64)> {
-        DISCONNECT_REASONS.iter().enumerate().map(|(i, r)| (*r, self.disconnects.get(i))).collect()
+        DISCONNECT_REASONS
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (*r, self.disconnects.get(i)))
+            .collect()
     }
 }
 

@@ -66,11 +66,7 @@ pub fn decode_snapshot(bytes: &[u8]) -> Result<Snapshot, DecodeError> {
         .filter_map(|c| <&[u8; EntityRecord::SIZE]>::try_from(c).ok())
         .map(EntityRecord::read)
         .collect();
-    Ok(Snapshot {
-        tick,
-        ack,
-        entities,
-    })
+    Ok(Snapshot { tick, ack, entities })
 }
 
 #[cfg(test)]
@@ -106,10 +102,18 @@ mod tests {
             encode_entities(&recs, &mut body);
             let doc = encode_snapshot(u32::MAX, u32::MAX, &body);
             // Header: fixarray(1) + u32(5) + u32(5) + bin8/16 header (2 or 3).
-            assert!(doc.len() <= n * EntityRecord::SIZE + 14, "{n} entities: {} bytes", doc.len());
+            assert!(
+                doc.len() <= n * EntityRecord::SIZE + 14,
+                "{n} entities: {} bytes",
+                doc.len()
+            );
             if n >= 20 {
                 // The header is amortized from about 20 entities on.
-                assert!(doc.len() <= n * 8, "{n} entities should fit in 8 bytes each, got {}", doc.len());
+                assert!(
+                    doc.len() <= n * 8,
+                    "{n} entities should fit in 8 bytes each, got {}",
+                    doc.len()
+                );
             }
         }
     }
@@ -120,10 +124,10 @@ mod tests {
             &[],
             &[0xc1],
             &[0x93, 0x01],
-            &[0x93, 0x01, 0x02, 0xc4, 0x03, 1, 2, 3],      // 3-byte block: ragged
+            &[0x93, 0x01, 0x02, 0xc4, 0x03, 1, 2, 3], // 3-byte block: ragged
             &[0x93, 0x01, 0x02, 0xc6, 0xff, 0xff, 0xff, 0xff], // bin32 claiming 4 GiB
-            &[0xdd, 0xff, 0xff, 0xff, 0xff],                 // array32 claiming 4G elements
-            &[0x93, 0xa1, b'x', 0x02, 0xc4, 0x00],            // tick is a string
+            &[0xdd, 0xff, 0xff, 0xff, 0xff],          // array32 claiming 4G elements
+            &[0x93, 0xa1, b'x', 0x02, 0xc4, 0x00],    // tick is a string
         ];
         for c in cases {
             assert!(decode_snapshot(c).is_err(), "{c:02x?} should not decode");

@@ -7,10 +7,10 @@
 #![allow(missing_docs, clippy::unwrap_used)]
 
 use std::path::PathBuf;
+use tickstate_shared::PROTOCOL_VERSION;
 use tickstate_shared::codec::{decode_snapshot, encode_entities, encode_snapshot};
 use tickstate_shared::protocol::{InputMsg, MovementInfo, PlayerInfo, Welcome, WorldInfo};
 use tickstate_shared::snapshot::{EntityRecord, Quantizer};
-use tickstate_shared::PROTOCOL_VERSION;
 
 fn dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
@@ -27,7 +27,10 @@ fn check(name: &str, bytes: &[u8], json: serde_json::Value) {
     }
     let golden = std::fs::read(&bin)
         .unwrap_or_else(|e| panic!("{} should exist (TICKSTATE_BLESS=1 writes it): {e}", bin.display()));
-    assert_eq!(golden, bytes, "{name}.msgpack should match what the codec encodes today");
+    assert_eq!(
+        golden, bytes,
+        "{name}.msgpack should match what the codec encodes today"
+    );
     let golden_json = std::fs::read_to_string(&js).unwrap();
     assert_eq!(golden_json, pretty, "{name}.json should describe the same value");
 }
@@ -35,7 +38,11 @@ fn check(name: &str, bytes: &[u8], json: serde_json::Value) {
 #[test]
 fn snapshot_fixture() {
     let qz = Quantizer::new(1600.0, 1200.0);
-    let positions = [(1u16, 1u8, 100.0f32, 200.0f32), (2, 2, 1500.25, 1100.5), (300, 3, 800.0, 600.0)];
+    let positions = [
+        (1u16, 1u8, 100.0f32, 200.0f32),
+        (2, 2, 1500.25, 1100.5),
+        (300, 3, 800.0, 600.0),
+    ];
     let recs: Vec<EntityRecord> = positions
         .iter()
         .map(|&(id, kind, x, y)| {
@@ -68,9 +75,26 @@ fn sample_welcome() -> Welcome {
         tick_rate: 60,
         snapshot_rate: 30,
         tick: 1000,
-        world: WorldInfo { width: 1600.0, height: 1200.0, walls: vec![[100.0, 200.0, 300.0, 32.0]] },
-        movement: MovementInfo { max_speed: 240.0, radius: 16.0, dt: 1.0 / 60.0 },
-        players: vec![PlayerInfo { id: 5, name: "Ada".into() }, PlayerInfo { id: 9, name: "Linus".into() }],
+        world: WorldInfo {
+            width: 1600.0,
+            height: 1200.0,
+            walls: vec![[100.0, 200.0, 300.0, 32.0]],
+        },
+        movement: MovementInfo {
+            max_speed: 240.0,
+            radius: 16.0,
+            dt: 1.0 / 60.0,
+        },
+        players: vec![
+            PlayerInfo {
+                id: 5,
+                name: "Ada".into(),
+            },
+            PlayerInfo {
+                id: 9,
+                name: "Linus".into(),
+            },
+        ],
     }
 }
 

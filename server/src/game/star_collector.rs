@@ -72,7 +72,8 @@ impl StarCollector {
     }
 
     fn place_star(ctx: &mut Ctx<'_>) -> Vec2 {
-        ctx.random_free_spot(STAR_RADIUS * 2.0, 64).unwrap_or(Vec2::new(WIDTH / 2.0, HEIGHT / 2.0))
+        ctx.random_free_spot(STAR_RADIUS * 2.0, 64)
+            .unwrap_or(Vec2::new(WIDTH / 2.0, HEIGHT / 2.0))
     }
 }
 
@@ -121,7 +122,9 @@ impl GameRules for StarCollector {
         };
         let mut pos = Vec2::new((x_range.start + x_range.end) / 2.0, HEIGHT / 2.0);
         for _ in 0..64 {
-            let Some(p) = ctx.random_free_spot(20.0, 1) else { continue };
+            let Some(p) = ctx.random_free_spot(20.0, 1) else {
+                continue;
+            };
             if x_range.contains(&p.x) {
                 pos = p;
                 break;
@@ -145,8 +148,12 @@ impl GameRules for StarCollector {
         let mut scored = false;
         let ships: Vec<(PlayerId, EntityKey)> = ctx.players().iter().map(|p| (p.id, p.entity)).collect();
         for (player, entity) in ships {
-            let Some(team) = self.teams.get(&player).copied() else { continue };
-            let Some(ship) = ctx.world().get(entity).cloned() else { continue };
+            let Some(team) = self.teams.get(&player).copied() else {
+                continue;
+            };
+            let Some(ship) = ctx.world().get(entity).cloned() else {
+                continue;
+            };
             for &star in &self.stars {
                 let touching = ctx.world().get(star).is_some_and(|s| s.touches(&ship));
                 if !touching {

@@ -5,7 +5,13 @@ use tickstate_shared::protocol::limits::{MAX_NAME_CHARS, MAX_ROOM_CHARS};
 /// Removes control and formatting characters, trims, and cuts to [`MAX_NAME_CHARS`].
 pub fn sanitize_name(raw: &str) -> String {
     let cleaned: String = raw.chars().filter(|c| !c.is_control() && !is_invisible(*c)).collect();
-    cleaned.trim().chars().take(MAX_NAME_CHARS).collect::<String>().trim_end().to_owned()
+    cleaned
+        .trim()
+        .chars()
+        .take(MAX_NAME_CHARS)
+        .collect::<String>()
+        .trim_end()
+        .to_owned()
 }
 
 fn is_invisible(c: char) -> bool {
@@ -15,7 +21,9 @@ fn is_invisible(c: char) -> bool {
 
 /// The room name if it is 1 to [`MAX_ROOM_CHARS`] characters of `A-Z a-z 0-9 _ -`.
 pub fn validate_room(raw: &str) -> Option<&str> {
-    let ok = !raw.is_empty() && raw.len() <= MAX_ROOM_CHARS && raw.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    let ok = !raw.is_empty()
+        && raw.len() <= MAX_ROOM_CHARS
+        && raw.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
     ok.then_some(raw)
 }
 

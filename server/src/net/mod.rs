@@ -64,7 +64,11 @@ pub fn socket_layer(state: Arc<AppState>) -> (socketioxide::layer::SocketIoLayer
 ///
 /// # Errors
 /// The [`Refusal`] whose text becomes the client's `connect_error` message.
-pub async fn join(s: SocketRef, TryData(auth): TryData<Option<ConnectAuth>>, State(app): State<Arc<AppState>>) -> Result<(), Refusal> {
+pub async fn join(
+    s: SocketRef,
+    TryData(auth): TryData<Option<ConnectAuth>>,
+    State(app): State<Arc<AppState>>,
+) -> Result<(), Refusal> {
     let refuse = |why: &str| {
         app.stats.joins_refused.fetch_add(1, Relaxed);
         tracing::debug!(sid = %s.id, why, "connection refused");
@@ -74,7 +78,11 @@ pub async fn join(s: SocketRef, TryData(auth): TryData<Option<ConnectAuth>>, Sta
         Ok(a) => a.unwrap_or_default(),
         Err(_) => return refuse("invalid_auth"),
     };
-    if auth.token.as_ref().is_some_and(|t| t.len() > tickstate_shared::protocol::limits::MAX_TOKEN_BYTES) {
+    if auth
+        .token
+        .as_ref()
+        .is_some_and(|t| t.len() > tickstate_shared::protocol::limits::MAX_TOKEN_BYTES)
+    {
         return refuse("invalid_auth");
     }
     let room_name = match auth.room.as_deref() {
@@ -124,7 +132,9 @@ async fn on_connect(s: SocketRef) {
     let leave = session.clone();
     s.on_disconnect(async move |reason: DisconnectReason| {
         leave.stats.disconnect(disconnect_reason(reason));
-        leave.room.control(Control::Leave(leave.conn, LeaveReason::Disconnected));
+        leave
+            .room
+            .control(Control::Leave(leave.conn, LeaveReason::Disconnected));
     });
     if let Err(e) = s.emit(events::WELCOME, &*session.welcome) {
         tracing::debug!(sid = %s.id, error = %e, "could not send welcome");
@@ -166,13 +176,17 @@ impl FromMessageParts<LocalAdapter> for QueuedInput {
     type Error = Infallible;
 
     fn from_message_parts(s: &Arc<Socket<LocalAdapter>>, v: &mut Value, ack: &Option<i64>) -> Result<Self, Infallible> {
-        let Ok(TryData(decoded)) = TryData::<InputMsg>::from_message_parts(s, v, ack);
+        // A 1-tuple: the event's single argument is the array `[seq, dx, dy, buttons]`.
+        let Ok(TryData(decoded)) = TryData::<(InputMsg,)>::from_message_parts(s, v, ack);
         let Some(session) = s.extensions.get::<Session>() else {
             return Ok(QueuedInput);
         };
         session.stats.inputs_received.fetch_add(1, Relaxed);
         match decoded {
-            Ok(input) => session.room.input(InputEnvelope { conn: session.conn, input }),
+            Ok((input,)) => session.room.input(InputEnvelope {
+                conn: session.conn,
+                input,
+            }),
             Err(e) => {
                 session.stats.reject(RejectReason::Parse, 1);
                 tracing::debug!(sid = %s.id, error = %e, "input rejected: not [seq, dx, dy, buttons]");

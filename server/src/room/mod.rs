@@ -31,7 +31,9 @@ use rand::SeedableRng;
 use rand::rngs::SmallRng;
 use tickstate_shared::PROTOCOL_VERSION;
 use tickstate_shared::codec::encode_snapshot;
-use tickstate_shared::protocol::{Bye, InputMsg, Left, MovementInfo, PlayerInfo, Welcome, WorldInfo, events, seq_newer};
+use tickstate_shared::protocol::{
+    Bye, InputMsg, Left, MovementInfo, PlayerInfo, Welcome, WorldInfo, events, seq_newer,
+};
 use tickstate_shared::snapshot::{EntityRecord, Quantizer};
 use tokio::sync::oneshot;
 
@@ -39,7 +41,10 @@ pub use link::{LinkError, PlayerLink};
 pub use registry::{Rooms, RulesFactory};
 pub use runner::{RoomHandle, spawn_room};
 
-use crate::rules::{Ctx, GameRules, JoinRequest, LeaveReason, Outgoing, PlayerDirectory, PlayerId, PlayerInput, PlayerView, to_msgpack_value};
+use crate::rules::{
+    Ctx, GameRules, JoinRequest, LeaveReason, Outgoing, PlayerDirectory, PlayerId, PlayerInput, PlayerView,
+    to_msgpack_value,
+};
 use crate::sim::movement::{step, validate_direction};
 use crate::sim::snapshot::build_entity_block;
 use crate::sim::{EntityKey, MoveParams, World};
@@ -240,7 +245,13 @@ impl Room {
     ///
     /// # Errors
     /// [`RoomError::InvalidSettings`] when the rates, world size or speeds are unusable.
-    pub fn new(name: &str, rules: Box<dyn GameRules>, overrides: Overrides, stats: Arc<Stats>, seed: u64) -> Result<Self, RoomError> {
+    pub fn new(
+        name: &str,
+        rules: Box<dyn GameRules>,
+        overrides: Overrides,
+        stats: Arc<Stats>,
+        seed: u64,
+    ) -> Result<Self, RoomError> {
         let cfg = rules.config();
         let tick_rate = overrides.tick_rate.unwrap_or(cfg.tick_rate);
         let snapshot_rate = overrides.snapshot_rate.unwrap_or(cfg.snapshot_rate).min(tick_rate);
@@ -250,8 +261,17 @@ impl Room {
             )));
         }
         let size = cfg.world_size;
-        if !(size.is_finite() && size.x >= 1.0 && size.y >= 1.0 && cfg.max_speed.is_finite() && cfg.max_speed >= 0.0 && cfg.player_radius.is_finite() && cfg.player_radius >= 0.0) {
-            return Err(RoomError::InvalidSettings("world size, speed and radius must be finite and positive".into()));
+        if !(size.is_finite()
+            && size.x >= 1.0
+            && size.y >= 1.0
+            && cfg.max_speed.is_finite()
+            && cfg.max_speed >= 0.0
+            && cfg.player_radius.is_finite()
+            && cfg.player_radius >= 0.0)
+        {
+            return Err(RoomError::InvalidSettings(
+                "world size, speed and radius must be finite and positive".into(),
+            ));
         }
         let dt = 1.0 / tick_rate as f32;
         let settings = RoomSettings {
@@ -333,7 +353,12 @@ impl Room {
 
     /// Runs one tick: the five stages of the module docs. `mark` is called as each stage ends
     /// (the runner uses it to time stages; tests pass a no-op).
-    pub fn tick(&mut self, control: &Receiver<Control>, inputs: &Receiver<InputEnvelope>, mark: &mut dyn FnMut(Stage)) -> TickOutcome {
+    pub fn tick(
+        &mut self,
+        control: &Receiver<Control>,
+        inputs: &Receiver<InputEnvelope>,
+        mark: &mut dyn FnMut(Stage),
+    ) -> TickOutcome {
         if self.stopped {
             return TickOutcome::Stopped;
         }
@@ -420,8 +445,14 @@ impl Room {
             return refuse(t, "room_full");
         }
         let id = PlayerId(self.next_player);
-        let name = if t.name.is_empty() { format!("Player {}", id.0) } else { t.name.clone() };
-        let verdict = self.hook("on_join_attempt", |rules, ctx| rules.on_join_attempt(ctx, &JoinRequest { name: &name }));
+        let name = if t.name.is_empty() {
+            format!("Player {}", id.0)
+        } else {
+            t.name.clone()
+        };
+        let verdict = self.hook("on_join_attempt", |rules, ctx| {
+            rules.on_join_attempt(ctx, &JoinRequest { name: &name })
+        });
         match verdict {
             None => return refuse(t, "room_unavailable"),
             Some(Err(reason)) => return refuse(t, &reason),
@@ -430,8 +461,15 @@ impl Room {
         let Some(spawn) = self.hook("on_join", |rules, ctx| rules.on_join(ctx, id, &name)) else {
             return refuse(t, "room_unavailable");
         };
-        let pos = if spawn.pos.is_finite() { spawn.pos } else { self.world.size() / 2.0 };
-        let entity = match self.world.spawn_owned(spawn.kind, pos, self.move_params.radius, Some(id)) {
+        let pos = if spawn.pos.is_finite() {
+            spawn.pos
+        } else {
+            self.world.size() / 2.0
+        };
+        let entity = match self
+            .world
+            .spawn_owned(spawn.kind, pos, self.move_params.radius, Some(id))
+        {
             Ok(k) => k,
             Err(e) => return refuse(t, &e.to_string()),
         };
@@ -446,7 +484,10 @@ impl Room {
                 name: p.name.clone(),
             })
             .collect();
-        players.push(PlayerInfo { id: net_id, name: name.clone() });
+        players.push(PlayerInfo {
+            id: net_id,
+            name: name.clone(),
+        });
         players.sort_by_key(|p| p.id);
         let welcome = Welcome {
             protocol: PROTOCOL_VERSION,
@@ -551,7 +592,9 @@ impl Room {
         let mut ids: Vec<PlayerId> = self.players.map.keys().copied().collect();
         ids.sort_unstable();
         for id in ids {
-            let Some(p) = self.players.map.get_mut(&id) else { continue };
+            let Some(p) = self.players.map.get_mut(&id) else {
+                continue;
+            };
             if p.pending.is_empty() {
                 continue;
             }
@@ -605,8 +648,12 @@ impl Room {
     fn simulate(&mut self) {
         let size = self.world.size();
         for inp in &self.batch {
-            let Some(p) = self.players.map.get(&inp.player) else { continue };
-            let Some(pos) = self.world.get(p.entity).map(|e| e.pos) else { continue };
+            let Some(p) = self.players.map.get(&inp.player) else {
+                continue;
+            };
+            let Some(pos) = self.world.get(p.entity).map(|e| e.pos) else {
+                continue;
+            };
             let next = step(pos, inp.dir, &self.move_params, size, self.world.walls());
             if let Some(e) = self.world.get_mut(p.entity) {
                 e.pos = next;
@@ -622,7 +669,11 @@ impl Room {
     // ---- stage 4: snapshot ------------------------------------------------------------------
 
     fn snapshot_due(&self) -> bool {
-        let (t, tr, sr) = (self.tick, u64::from(self.settings.tick_rate), u64::from(self.settings.snapshot_rate));
+        let (t, tr, sr) = (
+            self.tick,
+            u64::from(self.settings.tick_rate),
+            u64::from(self.settings.snapshot_rate),
+        );
         // A snapshot whenever floor(tick * sr / tr) changes: evenly spread, exact rate.
         t == 0 || (t * sr) / tr != ((t - 1) * sr) / tr
     }
@@ -647,7 +698,9 @@ impl Room {
         self.flush_outbox();
         let mut gone = Vec::new();
         for (id, doc) in docs {
-            let Some(p) = self.players.map.get_mut(&id) else { continue };
+            let Some(p) = self.players.map.get_mut(&id) else {
+                continue;
+            };
             let len = doc.len() as u64;
             match p.link.send_snapshot(doc) {
                 Ok(()) => {
@@ -747,7 +800,10 @@ impl Room {
 
     fn fail(&mut self, hook: &str) {
         self.outbox.clear();
-        self.close_all("room_error", &format!("the game rules failed in `{hook}`; the room was stopped"));
+        self.close_all(
+            "room_error",
+            &format!("the game rules failed in `{hook}`; the room was stopped"),
+        );
     }
 
     /// Tells every player the room is closing, calls `on_shutdown`, closes every link and stops.
@@ -770,7 +826,8 @@ impl Room {
                 let _ = p.link.emit(events::BYE, v);
             }
             p.link.close();
-            self.stats.drop_inputs(DropReason::UnknownPlayer, p.pending.len() as u64);
+            self.stats
+                .drop_inputs(DropReason::UnknownPlayer, p.pending.len() as u64);
         }
         self.by_conn.clear();
         self.stopped = true;
@@ -780,7 +837,9 @@ impl Room {
 
 /// The oldest sequence number among `pending`, wrap-aware: the one the others are newer than.
 fn oldest_seq(pending: &VecDeque<InputMsg>) -> u32 {
-    let Some(first) = pending.front().map(|i| i.seq()) else { return 0 };
+    let Some(first) = pending.front().map(|i| i.seq()) else {
+        return 0;
+    };
     // Measure every seq relative to the first arrival, shifted so that slightly older ones
     // (reordered in flight) sort before it.
     pending

@@ -94,10 +94,20 @@ pub fn spawn_room(room: Room, stats: Arc<Stats>) -> Result<RoomHandle, RoomError
     let settings = Arc::new(room.settings().clone());
     let gauges = room.gauges();
     let thread_stats = stats.clone();
+    // Closing a socket makes socketioxide spawn its disconnect handler, which needs a Tokio
+    // context: the room thread enters the caller's runtime (it never blocks on it).
+    let runtime = tokio::runtime::Handle::try_current().ok();
     let thread = std::thread::Builder::new()
         .name(format!("room-{name}"))
         .spawn(move || {
-            run_loop(room, &control_rx, &input_rx);
+            let _guard = runtime.as_ref().map(|h| h.enter());
+            let room_name = room.name().to_owned();
+            if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_loop(room, &control_rx, &input_rx)))
+                .is_err()
+            {
+                // Hooks are guarded inside the room; this is an engine bug. Contain it to this room.
+                tracing::error!(room = %room_name, "room tick loop panicked; the room is stopped");
+            }
             alive.store(false, SeqCst);
             // Account for inputs that were still queued when the loop ended.
             let left = input_rx.try_iter().count() as u64;
@@ -120,7 +130,12 @@ fn run_loop(mut room: Room, control: &Receiver<Control>, inputs: &Receiver<Input
     let period = Duration::from_secs_f64(1.0 / f64::from(room.settings().tick_rate));
     let gauges = room.gauges();
     let mut deadline = Instant::now();
-    tracing::info!(room = room.name(), tick_rate = room.settings().tick_rate, snapshot_rate = room.settings().snapshot_rate, "room started");
+    tracing::info!(
+        room = room.name(),
+        tick_rate = room.settings().tick_rate,
+        snapshot_rate = room.settings().snapshot_rate,
+        "room started"
+    );
     loop {
         let now = Instant::now();
         if now < deadline {

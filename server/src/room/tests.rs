@@ -1,0 +1,577 @@
+//! Rooms stepped tick by tick, in memory, with recording links instead of sockets.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use glam::Vec2;
+use tickstate_shared::codec::decode_snapshot;
+use tickstate_shared::protocol::{InputMsg, Welcome};
+use tickstate_shared::snapshot::Snapshot;
+
+use super::*;
+use crate::game::{KIND_STAR, StarCollector};
+use crate::rules::{RulesConfig, Spawn};
+use crate::sim::Rect;
+
+#[derive(Default)]
+struct Record {
+    snapshots: Vec<Snapshot>,
+    events: Vec<(String, rmpv::Value)>,
+    closed: bool,
+}
+
+#[derive(Clone, Default)]
+struct FakeLink(Arc<Mutex<Record>>);
+
+impl PlayerLink for FakeLink {
+    fn send_snapshot(&self, doc: Bytes) -> Result<(), LinkError> {
+        let mut r = self.0.lock().unwrap();
+        if r.closed {
+            return Err(LinkError::Closed);
+        }
+        r.snapshots
+            .push(decode_snapshot(&doc).expect("server snapshots should decode"));
+        Ok(())
+    }
+    fn emit(&self, event: &str, data: &rmpv::Value) -> Result<(), LinkError> {
+        let mut r = self.0.lock().unwrap();
+        if r.closed {
+            return Err(LinkError::Closed);
+        }
+        r.events.push((event.to_owned(), data.clone()));
+        Ok(())
+    }
+    fn close(&self) {
+        self.0.lock().unwrap().closed = true;
+    }
+}
+
+impl FakeLink {
+    fn events(&self, name: &str) -> Vec<rmpv::Value> {
+        self.0
+            .lock()
+            .unwrap()
+            .events
+            .iter()
+            .filter(|e| e.0 == name)
+            .map(|e| e.1.clone())
+            .collect()
+    }
+    fn last_snapshot(&self) -> Snapshot {
+        self.0
+            .lock()
+            .unwrap()
+            .snapshots
+            .last()
+            .cloned()
+            .expect("should have a snapshot")
+    }
+    fn snapshot_count(&self) -> usize {
+        self.0.lock().unwrap().snapshots.len()
+    }
+}
+
+/// Plain rules: open field, spawn in the middle.
+#[derive(Default)]
+struct Open {
+    panic_in_tick_at: Option<u64>,
+}
+
+impl GameRules for Open {
+    fn config(&self) -> RulesConfig {
+        RulesConfig {
+            world_size: Vec2::new(1000.0, 1000.0),
+            max_players: 3,
+            walls: vec![Rect::new(600.0, 0.0, 50.0, 1000.0)],
+            ..RulesConfig::default()
+        }
+    }
+    fn on_join(&mut self, _ctx: &mut Ctx<'_>, _p: PlayerId, _n: &str) -> Spawn {
+        Spawn {
+            kind: 1,
+            pos: Vec2::new(500.0, 500.0),
+        }
+    }
+    fn tick(&mut self, ctx: &mut Ctx<'_>, _inputs: &[PlayerInput]) {
+        if Some(ctx.tick()) == self.panic_in_tick_at {
+            panic!("boom at tick {}", ctx.tick());
+        }
+    }
+}
+
+struct Harness {
+    room: Room,
+    control: Sender<Control>,
+    control_rx: Receiver<Control>,
+    inputs: SyncSender<InputEnvelope>,
+    inputs_rx: Receiver<InputEnvelope>,
+    stats: Arc<Stats>,
+    next_conn: u64,
+}
+
+impl Harness {
+    fn new(rules: impl GameRules) -> Self {
+        let stats = Arc::new(Stats::default());
+        let room = Room::new("test", Box::new(rules), Overrides::default(), stats.clone(), 7).unwrap();
+        let (control, control_rx) = mpsc::channel();
+        let (inputs, inputs_rx) = mpsc::sync_channel(64);
+        Self {
+            room,
+            control,
+            control_rx,
+            inputs,
+            inputs_rx,
+            stats,
+            next_conn: 1,
+        }
+    }
+
+    fn tick(&mut self) -> TickOutcome {
+        self.room.tick(&self.control_rx, &self.inputs_rx, &mut |_| {})
+    }
+
+    fn ticks(&mut self, n: usize) {
+        for _ in 0..n {
+            self.tick();
+        }
+    }
+
+    /// Joins and readies a player; returns its connection, link and welcome.
+    fn join(&mut self, name: &str) -> (ConnId, FakeLink, Welcome) {
+        let (conn, link, rx) = self.join_request(name);
+        self.tick();
+        let welcome = rx.blocking_recv().unwrap().expect("join should be accepted");
+        self.control.send(Control::Ready(conn)).unwrap();
+        (conn, link, welcome)
+    }
+
+    fn join_request(&mut self, name: &str) -> (ConnId, FakeLink, oneshot::Receiver<Result<Welcome, Refusal>>) {
+        let conn = ConnId(self.next_conn);
+        self.next_conn += 1;
+        let link = FakeLink::default();
+        let (reply, rx) = oneshot::channel();
+        self.control
+            .send(Control::Join(JoinTicket {
+                conn,
+                name: name.into(),
+                link: Box::new(link.clone()),
+                reply,
+            }))
+            .unwrap();
+        (conn, link, rx)
+    }
+
+    fn input(&self, conn: ConnId, seq: u32, dx: f32, dy: f32) {
+        self.inputs
+            .send(InputEnvelope {
+                conn,
+                input: InputMsg(seq, dx, dy, 0),
+            })
+            .unwrap();
+    }
+
+    fn pos(&self, conn: ConnId) -> Vec2 {
+        self.room.world().get(self.room.entity_of(conn).unwrap()).unwrap().pos
+    }
+
+    fn assert_accounted(&self, received: u64) {
+        let i = self.stats.inputs();
+        assert_eq!(
+            i.applied + i.rejected_total + i.dropped_total,
+            received,
+            "every input should be accounted for: {i:?}"
+        );
+    }
+}
+
+#[test]
+fn join_gives_a_complete_welcome_and_an_entity() {
+    let mut h = Harness::new(Open::default());
+    let (conn, _link, w) = h.join("Ada");
+    assert_eq!(w.protocol, tickstate_shared::PROTOCOL_VERSION);
+    assert_eq!((w.tick_rate, w.snapshot_rate), (60, 30));
+    assert_eq!((w.world.width, w.world.height), (1000.0, 1000.0));
+    assert_eq!(w.world.walls, vec![[600.0, 0.0, 50.0, 1000.0]]);
+    assert_eq!(w.movement.max_speed, 240.0);
+    assert_eq!(w.token.len(), 32, "token should be 128 bits in hex");
+    assert_eq!(w.players.len(), 1);
+    assert_eq!(w.players[0].name, "Ada");
+    let e = h.room.world().get(h.room.entity_of(conn).unwrap()).unwrap();
+    assert_eq!(e.net_id(), w.id);
+}
+
+#[test]
+fn unnamed_players_get_a_name() {
+    let mut h = Harness::new(Open::default());
+    let (_, _, w) = h.join("");
+    assert!(w.players[0].name.starts_with("Player "), "got {:?}", w.players[0].name);
+}
+
+#[test]
+fn snapshots_go_out_at_the_snapshot_rate_with_strictly_increasing_ticks() {
+    let mut h = Harness::new(Open::default());
+    let (_, link, _) = h.join("Ada");
+    h.ticks(60);
+    let snaps = link.0.lock().unwrap().snapshots.clone();
+    assert!(
+        (29..=31).contains(&snaps.len()),
+        "60 ticks at 60/30 Hz should give ~30 snapshots, got {}",
+        snaps.len()
+    );
+    assert!(snaps.windows(2).all(|w| w[1].tick > w[0].tick));
+}
+
+#[test]
+fn inputs_move_at_most_max_speed_and_the_ack_advances() {
+    let mut h = Harness::new(Open::default());
+    let (conn, link, w) = h.join("Ada");
+    h.tick();
+    let start = h.pos(conn);
+    let step = w.movement.max_speed * w.movement.dt;
+    for seq in 1..=10 {
+        h.input(conn, seq, -1.0, 0.0);
+        let before = h.pos(conn);
+        h.tick();
+        let moved = (h.pos(conn) - before).length();
+        assert!(
+            moved <= step + 1e-3,
+            "one input should move at most {step}, moved {moved}"
+        );
+    }
+    assert!((h.pos(conn).x - (start.x - 10.0 * step)).abs() < 1e-3);
+    h.ticks(2);
+    assert_eq!(link.last_snapshot().ack, 10);
+    h.assert_accounted(10);
+}
+
+#[test]
+fn at_most_three_inputs_apply_per_tick_and_the_rest_wait() {
+    let mut h = Harness::new(Open::default());
+    let (conn, _, w) = h.join("Ada");
+    let step = w.movement.max_speed * w.movement.dt;
+    let start = h.pos(conn);
+    for seq in 1..=5 {
+        h.input(conn, seq, 0.0, 1.0);
+    }
+    h.tick();
+    assert!(
+        (h.pos(conn).y - start.y - 3.0 * step).abs() < 1e-3,
+        "three inputs this tick"
+    );
+    h.tick();
+    assert!(
+        (h.pos(conn).y - start.y - 5.0 * step).abs() < 1e-3,
+        "the other two next tick"
+    );
+    h.assert_accounted(5);
+}
+
+#[test]
+fn replays_duplicates_and_reordering_are_handled_by_seq() {
+    let mut h = Harness::new(Open::default());
+    let (conn, link, _) = h.join("Ada");
+    for seq in [2, 1, 2, 3] {
+        h.input(conn, seq, -1.0, 0.0);
+    }
+    h.tick();
+    h.input(conn, 3, -1.0, 0.0); // old
+    h.input(conn, 1, -1.0, 0.0); // old
+    h.tick();
+    h.ticks(2);
+    assert_eq!(link.last_snapshot().ack, 3);
+    assert_eq!(h.stats.dropped(DropReason::Replay), 3);
+    assert_eq!(h.stats.inputs_applied.load(Relaxed), 3);
+    h.assert_accounted(6);
+}
+
+#[test]
+fn sequence_numbers_wrap_around() {
+    let mut h = Harness::new(Open::default());
+    let (conn, link, _) = h.join("Ada");
+    for seq in [u32::MAX - 1, u32::MAX, 0, 1] {
+        h.input(conn, seq, 1.0, 0.0);
+        h.tick();
+    }
+    h.ticks(2);
+    assert_eq!(link.last_snapshot().ack, 1);
+    assert_eq!(h.stats.inputs_applied.load(Relaxed), 4);
+    // A jump of 2^31 is not newer: dropped.
+    h.input(conn, 1 + (1 << 31), 1.0, 0.0);
+    h.tick();
+    assert_eq!(h.stats.dropped(DropReason::Replay), 1);
+}
+
+#[test]
+fn non_finite_inputs_are_rejected_and_oversize_clamped() {
+    let mut h = Harness::new(Open::default());
+    let (conn, _, w) = h.join("Ada");
+    let start = h.pos(conn);
+    h.input(conn, 1, f32::NAN, 0.0);
+    h.input(conn, 2, 0.0, f32::INFINITY);
+    h.input(conn, 3, -1000.0, -1000.0);
+    h.tick();
+    assert_eq!(h.stats.rejected(RejectReason::NonFinite), 2);
+    let moved = (h.pos(conn) - start).length();
+    let step = w.movement.max_speed * w.movement.dt;
+    assert!(
+        (moved - step).abs() < 1e-3,
+        "the oversize input should move exactly one full step, moved {moved}"
+    );
+    h.assert_accounted(3);
+}
+
+#[test]
+fn a_flooding_client_loses_its_oldest_inputs_beyond_the_buffer() {
+    let mut h = Harness::new(Open::default());
+    let (conn, _, _) = h.join("Ada");
+    for seq in 1..=40 {
+        h.input(conn, seq, 0.0, -1.0);
+    }
+    h.tick();
+    let dropped = h.stats.dropped(DropReason::BufferFull);
+    assert_eq!(dropped, 24, "16 kept of 40");
+    h.ticks(10);
+    h.assert_accounted(40);
+}
+
+#[test]
+fn walls_and_bounds_hold_for_every_input() {
+    let mut h = Harness::new(Open::default());
+    let (conn, _, w) = h.join("Ada");
+    let r = w.movement.radius;
+    for seq in 1..=300 {
+        h.input(conn, seq, 1.0, 0.3);
+        h.tick();
+        let p = h.pos(conn);
+        assert!(p.x + r <= 600.0 + 1e-3, "should stop at the wall, at {p}");
+        assert!(p.y + r <= 1000.0 && p.y - r >= 0.0);
+    }
+}
+
+#[test]
+fn leaving_removes_the_entity_and_tells_the_others() {
+    let mut h = Harness::new(Open::default());
+    let (a, _, wa) = h.join("Ada");
+    let (_b, link_b, wb) = h.join("Bob");
+    assert_eq!(wb.players.len(), 2);
+    h.tick();
+    assert_eq!(h.room.world().len(), 2);
+    h.control.send(Control::Leave(a, LeaveReason::Disconnected)).unwrap();
+    h.ticks(2);
+    assert_eq!(h.room.world().len(), 1);
+    let left = link_b.events("left");
+    assert_eq!(left.len(), 1);
+    assert_eq!(
+        crate::client::from_value::<tickstate_shared::protocol::Left>(&left[0])
+            .unwrap()
+            .id,
+        wa.id
+    );
+    assert!(link_b.last_snapshot().entities.iter().all(|e| e.id != wa.id));
+    // A stale connection's inputs go nowhere.
+    h.input(a, 1, 1.0, 0.0);
+    h.tick();
+    assert_eq!(h.stats.dropped(DropReason::UnknownPlayer), 1);
+}
+
+#[test]
+fn joined_is_sent_to_the_others_only() {
+    let mut h = Harness::new(Open::default());
+    let (_, link_a, _) = h.join("Ada");
+    let (_, link_b, _) = h.join("Bob");
+    h.tick();
+    assert_eq!(link_a.events("joined").len(), 1);
+    assert_eq!(link_b.events("joined").len(), 0);
+}
+
+#[test]
+fn a_full_room_refuses_with_room_full() {
+    let mut h = Harness::new(Open::default());
+    for n in ["a", "b", "c"] {
+        h.join(n);
+    }
+    let (_, _, rx) = h.join_request("d");
+    h.tick();
+    assert_eq!(rx.blocking_recv().unwrap(), Err(Refusal("room_full".into())));
+}
+
+#[test]
+fn a_connection_that_never_becomes_ready_is_removed() {
+    let mut h = Harness::new(Open::default());
+    let (_, _, rx) = h.join_request("ghost");
+    h.tick();
+    assert!(rx.blocking_recv().unwrap().is_ok());
+    assert_eq!(h.room.player_count(), 1);
+    h.ticks(60 * 5 + 5);
+    assert_eq!(h.room.player_count(), 0);
+    assert_eq!(h.room.world().len(), 0);
+}
+
+#[test]
+fn an_abandoned_join_leaves_nothing_behind() {
+    let mut h = Harness::new(Open::default());
+    let (_, _, rx) = h.join_request("gone");
+    drop(rx);
+    h.tick();
+    assert_eq!(h.room.player_count(), 0);
+    assert_eq!(h.room.world().len(), 0);
+}
+
+#[test]
+fn a_panic_in_rules_stops_only_the_room_and_tells_its_players() {
+    let mut h = Harness::new(Open {
+        panic_in_tick_at: Some(5),
+    });
+    let (_, link, _) = h.join("Ada");
+    let mut outcome = TickOutcome::Continue;
+    for _ in 0..10 {
+        outcome = h.tick();
+    }
+    assert_eq!(outcome, TickOutcome::Stopped);
+    assert!(h.room.is_stopped());
+    let bye = link.events("bye");
+    assert_eq!(bye.len(), 1);
+    let bye: tickstate_shared::protocol::Bye = crate::client::from_value(&bye[0]).unwrap();
+    assert_eq!(bye.reason, "room_error");
+    assert!(
+        bye.message.contains("tick"),
+        "message should name the hook: {}",
+        bye.message
+    );
+    assert!(link.0.lock().unwrap().closed);
+}
+
+#[test]
+fn shutdown_says_bye_to_everyone() {
+    let mut h = Harness::new(Open::default());
+    let (_, a, _) = h.join("Ada");
+    let (_, b, _) = h.join("Bob");
+    h.tick();
+    h.control.send(Control::Shutdown).unwrap();
+    assert_eq!(h.tick(), TickOutcome::Stopped);
+    for l in [a, b] {
+        assert_eq!(l.events("bye").len(), 1);
+        assert!(l.0.lock().unwrap().closed);
+    }
+}
+
+#[test]
+fn rules_cannot_place_entities_outside_the_world() {
+    struct Wild;
+    impl GameRules for Wild {
+        fn on_join(&mut self, _: &mut Ctx<'_>, _: PlayerId, _: &str) -> Spawn {
+            Spawn {
+                kind: 1,
+                pos: Vec2::new(f32::NAN, 1e30),
+            }
+        }
+        fn tick(&mut self, ctx: &mut Ctx<'_>, _: &[PlayerInput]) {
+            let keys: Vec<_> = ctx.world().iter().map(|(k, _)| k).collect();
+            for k in keys {
+                ctx.world_mut().get_mut(k).unwrap().pos = Vec2::new(-5e9, f32::INFINITY);
+            }
+        }
+    }
+    let mut h = Harness::new(Wild);
+    let (_, link, _) = h.join("Ada");
+    h.ticks(3);
+    let size = h.room.world().size();
+    for (_, e) in h.room.world().iter() {
+        assert!(
+            e.pos.is_finite() && e.pos.x >= 0.0 && e.pos.x <= size.x && e.pos.y >= 0.0 && e.pos.y <= size.y,
+            "{:?}",
+            e.pos
+        );
+    }
+    assert!(link.snapshot_count() > 0);
+}
+
+// ---- Star Collector, stepped tick by tick ----------------------------------------------------
+
+#[test]
+fn star_collector_balances_teams() {
+    let mut h = Harness::new(StarCollector::default());
+    let kinds: Vec<u8> = (0..4)
+        .map(|i| {
+            let (conn, _, _) = h.join(&format!("p{i}"));
+            h.room.world().get(h.room.entity_of(conn).unwrap()).unwrap().kind
+        })
+        .collect();
+    assert_eq!(kinds.iter().filter(|k| **k == crate::game::KIND_RED_SHIP).count(), 2);
+    assert_eq!(kinds.iter().filter(|k| **k == crate::game::KIND_BLUE_SHIP).count(), 2);
+}
+
+#[test]
+fn star_collector_scores_when_a_ship_reaches_a_star() {
+    let mut h = Harness::new(StarCollector::default());
+    let (conn, link, w) = h.join("Ada");
+    h.ticks(2);
+    assert_eq!(link.events("scores").len(), 1, "a joining player gets the scores");
+    let stars_before: Vec<Vec2> = h
+        .room
+        .world()
+        .iter()
+        .filter(|(_, e)| e.kind == KIND_STAR)
+        .map(|(_, e)| e.pos)
+        .collect();
+    assert_eq!(stars_before.len(), 6);
+    // Steer towards the nearest star with validated inputs until something is scored.
+    let mut seq = 0;
+    let mut scored = false;
+    for _ in 0..60 * 30 {
+        let me = h.pos(conn);
+        let target = h
+            .room
+            .world()
+            .iter()
+            .filter(|(_, e)| e.kind == KIND_STAR)
+            .map(|(_, e)| e.pos)
+            .min_by(|a, b| a.distance(me).total_cmp(&b.distance(me)))
+            .unwrap();
+        let d = (target - me).normalize_or_zero();
+        // Slide around walls: if stuck on one axis the other still moves.
+        seq += 1;
+        h.input(conn, seq, d.x, d.y + if seq % 120 < 60 { 0.0 } else { 0.7 });
+        h.tick();
+        if !link.events("scores").iter().skip(1).collect::<Vec<_>>().is_empty() {
+            scored = true;
+            break;
+        }
+    }
+    assert!(scored, "the ship should reach a star within 30 s of play");
+    let scores: crate::game::Scores = {
+        let v = link.events("scores").last().cloned().unwrap();
+        let red = v
+            .as_map()
+            .unwrap()
+            .iter()
+            .find(|(k, _)| k.as_str() == Some("red"))
+            .unwrap()
+            .1
+            .as_u64()
+            .unwrap() as u32;
+        let blue = v
+            .as_map()
+            .unwrap()
+            .iter()
+            .find(|(k, _)| k.as_str() == Some("blue"))
+            .unwrap()
+            .1
+            .as_u64()
+            .unwrap() as u32;
+        crate::game::Scores { red, blue }
+    };
+    assert_eq!(scores.red + scores.blue, 1);
+    let stars_after: Vec<Vec2> = h
+        .room
+        .world()
+        .iter()
+        .filter(|(_, e)| e.kind == KIND_STAR)
+        .map(|(_, e)| e.pos)
+        .collect();
+    assert_eq!(stars_after.len(), 6, "the star reappears, it is not removed");
+    assert_ne!(stars_before, stars_after, "the collected star moved");
+    let _ = w;
+}

@@ -115,7 +115,10 @@ mod tests {
         assert!((d.length() - 1.0).abs() < 1e-6);
         assert!((d.x - d.y).abs() < 1e-6, "direction should be kept");
         let d = validate_direction(f32::MAX, -f32::MAX).unwrap();
-        assert!((d.length() - 1.0).abs() < 1e-6, "f32::MAX should not overflow the length");
+        assert!(
+            (d.length() - 1.0).abs() < 1e-6,
+            "f32::MAX should not overflow the length"
+        );
         assert!(d.x > 0.0 && d.y < 0.0);
         let d = validate_direction(0.3, 0.4).unwrap();
         assert_eq!(d, Vec2::new(0.3, 0.4), "short vectors are kept as they are");
@@ -129,18 +132,34 @@ mod tests {
         for (x, y) in [(1.0, 0.0), (1.0, 1.0), (-0.2, 0.9), (1e30, -1e30)] {
             let d = validate_direction(x, y).unwrap();
             let p = step(start, d, &P, SIZE, &[]);
-            assert!((p - start).length() <= P.max_step() + 1e-4, "moved {} for ({x},{y})", (p - start).length());
+            assert!(
+                (p - start).length() <= P.max_step() + 1e-4,
+                "moved {} for ({x},{y})",
+                (p - start).length()
+            );
         }
     }
 
     #[test]
     fn bounds_hold_when_pushing_into_every_edge_and_corner() {
-        for dir in [(1.0, 0.0), (-1.0, 0.0), (0.0, 1.0), (0.0, -1.0), (1.0, 1.0), (-1.0, -1.0), (1.0, -1.0), (-1.0, 1.0)] {
+        for dir in [
+            (1.0, 0.0),
+            (-1.0, 0.0),
+            (0.0, 1.0),
+            (0.0, -1.0),
+            (1.0, 1.0),
+            (-1.0, -1.0),
+            (1.0, -1.0),
+            (-1.0, 1.0),
+        ] {
             let d = validate_direction(dir.0, dir.1).unwrap();
             let mut p = Vec2::new(200.0, 150.0);
             for _ in 0..200 {
                 p = step(p, d, &P, SIZE, &[]);
-                assert!(p.x >= 10.0 && p.x <= 390.0 && p.y >= 10.0 && p.y <= 290.0, "{p} out of bounds");
+                assert!(
+                    p.x >= 10.0 && p.x <= 390.0 && p.y >= 10.0 && p.y <= 290.0,
+                    "{p} out of bounds"
+                );
             }
             if dir.0 > 0.0 {
                 assert_eq!(p.x, 390.0);

@@ -41,7 +41,11 @@ mod tests {
         build_entity_block(&w, &qz, &mut recs, &mut block);
         assert_eq!(block.len(), 2 * EntityRecord::SIZE);
         let snap = decode_snapshot(&encode_snapshot(9, 0, &block)).unwrap();
-        let ra = snap.entities.iter().find(|r| r.id == w.get(a).unwrap().net_id()).unwrap();
+        let ra = snap
+            .entities
+            .iter()
+            .find(|r| r.id == w.get(a).unwrap().net_id())
+            .unwrap();
         let (x, y) = qz.dequantize(ra.x, ra.y);
         assert!((x - 250.0).abs() < 0.01 && (y - 125.0).abs() < 0.01);
         assert_eq!(ra.kind, 1);

@@ -1,0 +1,110 @@
+//! Malformed and hostile inputs over a real connection: rejected, counted, and nobody else notices.
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::time::Duration;
+
+use common::{TestServer, wait_stats};
+use rmpv::Value;
+use tickstate_server::client::Event;
+use tickstate_shared::InputMsg;
+use tickstate_shared::snapshot::Quantizer;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_inputs_are_rejected_and_every_input_is_accounted_for() {
+    let server = TestServer::start().await;
+    let mut bad = server.connect("Mallory").await;
+    let mut good = server.connect("Alice").await;
+    let w = bad.welcome.clone();
+    let s = &bad.sender;
+    // Parse errors: wrong types, wrong shapes, a position instead of a direction.
+    s.emit("input", Value::Array(vec![1.into(), "1".into(), 0.into(), 0.into()]))
+        .await
+        .unwrap();
+    s.emit(
+        "input",
+        Value::Array(vec![Value::from(-1), 1.into(), 0.into(), 0.into()]),
+    )
+    .await
+    .unwrap();
+    s.emit(
+        "input",
+        Value::Map(vec![("x".into(), 100.into()), ("y".into(), 100.into())]),
+    )
+    .await
+    .unwrap();
+    s.emit("input", Value::Array(vec![1.into(), 1.into()])).await.unwrap();
+    s.emit("input", Value::Nil).await.unwrap();
+    // Non-finite directions.
+    s.input(InputMsg(1, f32::NAN, 0.0, 0)).await.unwrap();
+    s.input(InputMsg(2, 0.0, f32::INFINITY, 0)).await.unwrap();
+    s.emit(
+        "input",
+        Value::Array(vec![3.into(), Value::F64(1e300), 0.into(), 0.into()]),
+    )
+    .await
+    .unwrap();
+    // A speed hack: direction (1000, 1000) is clamped to the unit disc.
+    s.input(InputMsg(4, 1000.0, 1000.0, 0)).await.unwrap();
+    // A replay.
+    s.input(InputMsg(4, 1.0, 0.0, 0)).await.unwrap();
+    // Unknown events.
+    for i in 0..5 {
+        s.emit(&format!("teleport{i}"), Value::Array(vec![1.into(), 2.into()]))
+            .await
+            .unwrap();
+    }
+    let st = wait_stats(&server, "10 inputs accounted for", |st| {
+        st["inputs"]["received"] == 10 && st["inputs"]["in_flight"] == 0
+    })
+    .await;
+    let i = &st["inputs"];
+    assert_eq!(i["rejected_by_reason"]["parse"], 5);
+    assert_eq!(
+        i["rejected_by_reason"]["non_finite"], 3,
+        "1e300 becomes infinity as f32"
+    );
+    assert_eq!(i["applied"], 1);
+    assert_eq!(i["dropped_by_reason"]["replay"], 1);
+    assert_eq!(
+        i["received"].as_u64().unwrap(),
+        i["applied"].as_u64().unwrap() + i["rejected"].as_u64().unwrap() + i["dropped"].as_u64().unwrap()
+    );
+    let st = wait_stats(&server, "unknown events counted", |st| st["unknown_events"] == 5).await;
+    assert_eq!(st["players"], 2, "nobody was disconnected");
+
+    // The hacked input moved at most one step.
+    let qz = Quantizer::new(w.world.width, w.world.height);
+    let snap = bad
+        .wait_for(Duration::from_secs(2), "ack 4", |e| match e {
+            Event::Snapshot { snapshot, .. } if snapshot.ack == 4 => Some(snapshot.clone()),
+            _ => None,
+        })
+        .await
+        .unwrap();
+    let me = snap.entities.iter().find(|e| e.id == w.id).unwrap();
+    let (x, y) = qz.dequantize(me.x, me.y);
+    assert!(x.is_finite() && y.is_finite());
+    assert!(x >= 0.0 && x <= w.world.width && y >= 0.0 && y <= w.world.height);
+    // The other player keeps getting snapshots.
+    good.next_snapshot(Duration::from_secs(1)).await.unwrap();
+    server.assert_live().await;
+    server.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ping_is_acknowledged_with_the_same_value() {
+    let server = TestServer::start().await;
+    let mut c = server.connect("Ada").await;
+    c.sender.emit_with_ack("ping", Value::F64(1234.5), 7).await.unwrap();
+    let v = c
+        .wait_for(Duration::from_secs(2), "ack", |e| match e {
+            Event::Ack { id: 7, data } => Some(data.clone()),
+            _ => None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(v.as_f64(), Some(1234.5));
+    server.stop().await.unwrap();
+}

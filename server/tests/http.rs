@@ -1,0 +1,103 @@
+//! The HTTP side: health, stats, the client page, and what is refused.
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{TestServer, get, get_json, wait_stats};
+use tickstate_server::ServerConfig;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn healthz_answers_ok() {
+    let server = TestServer::start().await;
+    assert_eq!(get(&format!("{}/healthz", server.base)).await, (200, "ok\n".into()));
+    server.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stats_report_players_ticks_and_inputs() {
+    let server = TestServer::start().await;
+    let c = server.connect("Ada").await;
+    let s = wait_stats(&server, "one player and some ticks", |s| {
+        s["players"] == 1 && s["ticks"].as_u64() > Some(5)
+    })
+    .await;
+    for key in [
+        "players",
+        "entities",
+        "ticks",
+        "sockets",
+        "tick_duration_us",
+        "inputs",
+        "disconnects",
+        "rooms",
+    ] {
+        assert!(!s[key].is_null(), "/stats should have {key}: {s:#}");
+    }
+    for key in ["p50", "p99", "max"] {
+        assert!(
+            s["tick_duration_us"][key].is_u64(),
+            "tick_duration_us.{key} should be a number"
+        );
+    }
+    for key in ["received", "applied", "rejected", "dropped"] {
+        assert!(s["inputs"][key].is_u64(), "inputs.{key} should be a number");
+    }
+    assert_eq!(s["rooms"][0]["name"], "main");
+    assert_eq!(s["rooms"][0]["tick_rate"], 60);
+    // 1 ship + 6 stars.
+    assert_eq!(s["entities"], 7);
+    c.sender.disconnect().await;
+    wait_stats(&server, "the player gone", |s| {
+        s["players"] == 0 && s["disconnects"]["client_disconnect"] == 1
+    })
+    .await;
+    server.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn root_explains_how_to_build_the_client_when_it_is_missing() {
+    let dir = std::env::temp_dir().join(format!("tickstate-no-client-{}", std::process::id()));
+    let server = TestServer::start_with(ServerConfig {
+        client_dir: dir,
+        ..ServerConfig::default()
+    })
+    .await;
+    let (status, body) = get(&format!("{}/", server.base)).await;
+    assert_eq!(status, 200);
+    assert!(
+        body.contains("npm --prefix client-phaser"),
+        "page should say how to build: {body}"
+    );
+    assert_eq!(get(&format!("{}/nope.js", server.base)).await.0, 404);
+    server.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn root_serves_the_built_client() {
+    let dir = std::env::temp_dir().join(format!("tickstate-client-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("assets")).unwrap();
+    std::fs::write(dir.join("index.html"), "<title>game</title>").unwrap();
+    std::fs::write(dir.join("assets/app.js"), "console.log(1)").unwrap();
+    let server = TestServer::start_with(ServerConfig {
+        client_dir: dir.clone(),
+        ..ServerConfig::default()
+    })
+    .await;
+    assert_eq!(
+        get(&format!("{}/", server.base)).await,
+        (200, "<title>game</title>".into())
+    );
+    assert_eq!(get(&format!("{}/assets/app.js", server.base)).await.1, "console.log(1)");
+    server.stop().await.unwrap();
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn long_polling_is_refused() {
+    let server = TestServer::start().await;
+    let (status, _) = get(&format!("{}/socket.io/?EIO=4&transport=polling", server.base)).await;
+    assert_eq!(status, 400, "only the WebSocket transport is offered");
+    let s = get_json(&format!("{}/stats", server.base)).await;
+    assert_eq!(s["sockets"], 0);
+    server.stop().await.unwrap();
+}
