@@ -1,0 +1,292 @@
+// Compatibility of the real socket.io-client 4.8 + socket.io-msgpack-parser with a real Tickstate
+// server, decoded with the client's own codec. Needs the server binary: TICKSTATE_BIN=/path/to/tickstate.
+//
+//   TICKSTATE_BIN=../target/debug/tickstate npm run test:compat
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
+import { io } from "socket.io-client";
+import * as parser from "socket.io-msgpack-parser";
+import { loadClientModules } from "../support/client-modules.mjs";
+import { startServer } from "../support/server.mjs";
+
+/** @type {Awaited<ReturnType<typeof loadClientModules>>} */
+let client;
+/** @type {Awaited<ReturnType<typeof startServer>>} */
+let server;
+const sockets = new Set();
+
+/** A connected socket that records every event it gets. */
+function open(auth = {}) {
+  const socket = io(server.url, { transports: ["websocket"], parser, auth, reconnection: false, forceNew: true });
+  sockets.add(socket);
+  const log = [];
+  const waiters = [];
+  socket.onAny((event, ...args) => {
+    const entry = { event, args, at: performance.now() };
+    log.push(entry);
+    for (const w of [...waiters]) {
+      if (w.event === event && w.pred(...args)) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(args);
+      }
+    }
+  });
+  const waitFor = (event, pred = () => true, ms = 5000) => {
+    const seen = log.find((e) => e.event === event && pred(...e.args));
+    if (seen) return Promise.resolve(seen.args);
+    return new Promise((resolve, reject) => {
+      const w = { event, pred, resolve };
+      waiters.push(w);
+      setTimeout(() => {
+        const i = waiters.indexOf(w);
+        if (i >= 0) {
+          waiters.splice(i, 1);
+          reject(new Error(`no ${event} within ${ms} ms`));
+        }
+      }, ms);
+    });
+  };
+  const connectError = new Promise((resolve) => socket.once("connect_error", resolve));
+  return { socket, log, waitFor, connectError };
+}
+
+async function welcomed(auth) {
+  const c = open(auth);
+  const [raw] = await c.waitFor("welcome");
+  const welcome = client.decodeWelcome(raw);
+  return { ...c, welcome };
+}
+
+/** Decoded snapshots received after index `from` of the log. */
+function snapshots(c, from = 0) {
+  return c.log
+    .slice(from)
+    .filter((e) => e.event === "snapshot")
+    .map((e) => ({ ...client.decodeSnapshot(e.args[0], c.welcome.world), at: e.at }));
+}
+
+function own(snap, id) {
+  return snap.entities.find((e) => e.id === id);
+}
+
+/** Sends inputs at tick rate for `ms`; returns the last seq. */
+async function drive(c, ms, dx, dy, firstSeq = 1) {
+  let seq = firstSeq - 1;
+  const every = 1000 / c.welcome.tick_rate;
+  const start = performance.now();
+  let next = start;
+  while (performance.now() - start < ms) {
+    seq++;
+    c.socket.emit("input", client.encodeInput(seq, dx, dy, 0));
+    next += every;
+    await sleep(Math.max(0, next - performance.now()));
+  }
+  return seq;
+}
+
+before(async () => {
+  client = await loadClientModules();
+  server = await startServer();
+});
+
+after(async () => {
+  for (const s of sockets) s.disconnect();
+  if (server) await server.stop();
+});
+
+describe("tickstate server compatibility", () => {
+  it("welcome carries the PROTOCOL.md fields", async () => {
+    const c = await welcomed({ name: "Ada" });
+    const raw = c.log.find((e) => e.event === "welcome").args[0];
+    for (const key of ["protocol", "id", "room", "token", "tick_rate", "snapshot_rate", "tick", "world", "movement", "players"]) {
+      assert.ok(key in raw, `welcome should have ${key}`);
+    }
+    const w = c.welcome;
+    assert.equal(w.protocol, 1);
+    assert.equal(w.room, "main");
+    assert.match(w.token, /^[0-9a-f]{32}$/);
+    assert.ok(w.id >= 0 && w.id <= 0xffff);
+    assert.ok(w.tick_rate > 0 && w.snapshot_rate > 0 && w.snapshot_rate <= w.tick_rate);
+    assert.ok(w.world.width > 0 && w.world.height > 0);
+    assert.ok(Array.isArray(w.world.walls));
+    for (const wall of w.world.walls) assert.equal(wall.length, 4);
+    assert.ok(w.movement.max_speed > 0 && w.movement.radius > 0);
+    assert.equal(w.movement.dt, Math.fround(1 / w.tick_rate), "dt should be the f32 of 1 / tick_rate");
+    assert.deepEqual(
+      w.players.find((p) => p.id === w.id),
+      { id: w.id, name: "Ada" },
+      "welcome.players should include me",
+    );
+    assert.equal(c.log[0].event, "welcome", "welcome should be the first event");
+    c.socket.disconnect();
+  });
+
+  it("names are cleaned: control characters removed, cut to 24 characters", async () => {
+    const a = await welcomed({ name: "A\u0000b\u0007c" + "x".repeat(40) });
+    const mine = a.welcome.players.find((p) => p.id === a.welcome.id).name;
+    assert.equal(mine, ("Abc" + "x".repeat(40)).slice(0, 24));
+    a.socket.disconnect();
+  });
+
+  it(
+    "an absent name gives `Player <id>` with the network id",
+    { todo: "server names it after its internal PlayerId (server/src/room/mod.rs, `format!(\"Player {}\", id.0)`), not welcome.id" },
+    async () => {
+      const b = await welcomed({});
+      const name = b.welcome.players.find((p) => p.id === b.welcome.id).name;
+      b.socket.disconnect();
+      assert.match(name, /^Player \d+$/);
+      assert.equal(name, `Player ${b.welcome.id}`);
+    },
+  );
+
+  it("sends binary snapshots at about snapshot_rate, with strictly increasing ticks", async () => {
+    const c = await welcomed({ name: "Rate" });
+    await sleep(300); // settle
+    const from = c.log.length;
+    await sleep(2000);
+    const raw = c.log.slice(from).filter((e) => e.event === "snapshot");
+    for (const e of raw) {
+      assert.ok(e.args[0] instanceof Uint8Array, "snapshot payload should be binary (Buffer)");
+    }
+    const expected = c.welcome.snapshot_rate * 2;
+    assert.ok(
+      Math.abs(raw.length - expected) <= expected * 0.15,
+      `expected ${expected} ± 15% snapshots in 2 s, got ${raw.length}`,
+    );
+    const snaps = snapshots(c, from);
+    for (let i = 1; i < snaps.length; i++) assert.ok(snaps[i].tick > snaps[i - 1].tick, "ticks should strictly increase");
+    const ticksPerSnapshot = (snaps.at(-1).tick - snaps[0].tick) / (snaps.length - 1);
+    assert.ok(
+      Math.abs(ticksPerSnapshot - c.welcome.tick_rate / c.welcome.snapshot_rate) < 0.5,
+      `ticks between snapshots should be tick_rate / snapshot_rate, got ${ticksPerSnapshot}`,
+    );
+    assert.ok(own(snaps.at(-1), c.welcome.id), "my entity should be in snapshots");
+    assert.equal(snaps.at(-1).ack, 0, "ack should be 0 before any input");
+    c.socket.disconnect();
+  });
+
+  it("answers ping with the same value", async () => {
+    const c = await welcomed({ name: "Ping" });
+    const t = performance.now();
+    const echo = await c.socket.timeout(2000).emitWithAck("ping", t);
+    assert.equal(echo, t);
+    c.socket.disconnect();
+  });
+
+  it("inputs move my entity right, no faster than max_speed, inside the world, as the client predicts", async () => {
+    const a = await welcomed({ name: "Mover" });
+    const b = await welcomed({ name: "Watcher" });
+    const [joined] = await a.waitFor("joined", (j) => j.id === b.welcome.id);
+    assert.deepEqual(joined, { id: b.welcome.id, name: "Watcher" });
+
+    await a.waitFor("snapshot");
+    const startIdx = a.log.length;
+    const bStartIdx = b.log.length;
+    const lastSeq = await drive(a, 1000, 1, 0);
+    await a.waitFor("snapshot", (bin) => client.decodeSnapshot(bin, a.welcome.world).ack === lastSeq, 3000);
+
+    const { world, movement, tick_rate } = a.welcome;
+    const r = movement.radius;
+    const snaps = snapshots(a, startIdx).filter((s) => own(s, a.welcome.id));
+    assert.ok(snaps.length > 10, "should see my entity in snapshots");
+    const first = own(snaps[0], a.welcome.id);
+    const last = own(snaps.at(-1), a.welcome.id);
+    assert.ok(last.x > first.x + 10, `should move right: ${first.x} -> ${last.x}`);
+    assert.ok(Math.abs(last.y - first.y) < 0.05, "dx=1, dy=0 should not move along y");
+    const quantStep = world.width / 65535;
+    for (let i = 1; i < snaps.length; i++) {
+      const p = own(snaps[i - 1], a.welcome.id);
+      const q = own(snaps[i], a.welcome.id);
+      const ticks = snaps[i].tick - snaps[i - 1].tick;
+      const appliedInputs = snaps[i].ack - snaps[i - 1].ack;
+      assert.ok(appliedInputs <= 3 * ticks, `at most 3 inputs per tick (${appliedInputs} in ${ticks} ticks)`);
+      const maxMove = movement.max_speed * movement.dt * appliedInputs + 2 * quantStep;
+      assert.ok(q.x - p.x <= maxMove, `moved ${q.x - p.x} with ${appliedInputs} inputs, max ${maxMove}`);
+      assert.ok(q.x - p.x <= (movement.max_speed * ticks * 3) / tick_rate + 2 * quantStep);
+    }
+    for (const s of snapshots(a, startIdx)) {
+      for (const e of s.entities) {
+        assert.ok(e.x >= 0 && e.x <= world.width && e.y >= 0 && e.y <= world.height, "entities inside the world");
+      }
+      const me = own(s, a.welcome.id);
+      if (me) {
+        assert.ok(me.x >= r - quantStep && me.x <= world.width - r + quantStep, `my x ${me.x} within [r, width - r]`);
+        assert.ok(me.y >= r - quantStep && me.y <= world.height - r + quantStep);
+      }
+    }
+    // Prediction parity: the client's step applied to each acknowledged input lands where the server says.
+    let predicted = { x: first.x, y: first.y };
+    let ackAt = snaps[0].ack;
+    for (const s of snaps.slice(1)) {
+      for (let seq = ackAt + 1; seq <= s.ack; seq++) predicted = client.step(predicted, 1, 0, world, movement);
+      ackAt = s.ack;
+      const me = own(s, a.welcome.id);
+      assert.ok(
+        Math.abs(me.x - predicted.x) < 0.05 && Math.abs(me.y - predicted.y) < 0.05,
+        `predicted (${predicted.x}, ${predicted.y}) vs server (${me.x}, ${me.y}) at ack ${s.ack}`,
+      );
+      predicted = client.depenetrate({ x: me.x, y: me.y }, world, r);
+    }
+
+    // The other client sees it move right too.
+    const seenByB = snapshots(b, bStartIdx)
+      .map((s) => own(s, a.welcome.id))
+      .filter(Boolean);
+    assert.ok(seenByB.length > 10, "B should see A's entity");
+    assert.ok(seenByB.at(-1).x > seenByB[0].x + 10, "B should see A move right");
+    assert.ok(
+      snapshots(b, bStartIdx).every((s) => s.ack === 0),
+      "B's snapshots should carry B's own ack (0: B sent no input), not A's",
+    );
+
+    // A leaves: B gets `left` and A's entity is gone from B's later snapshots.
+    a.socket.disconnect();
+    const [left] = await b.waitFor("left", (l) => l.id === a.welcome.id);
+    assert.deepEqual(client.decodeLeft(left), { id: a.welcome.id, reason: "disconnect" });
+    const afterLeft = b.log.length;
+    await b.waitFor("snapshot", () => b.log.length > afterLeft + 1);
+    await sleep(200);
+    const later = snapshots(b, afterLeft);
+    assert.ok(later.length > 0);
+    for (const s of later) assert.equal(own(s, a.welcome.id), undefined, "A's entity should be gone");
+    b.socket.disconnect();
+  });
+
+  it("Star Collector sends scores on join and has ships (kind 1/2) and stars (kind 3)", async () => {
+    const c = await welcomed({ name: "Scorer" });
+    const [scores] = await c.waitFor("scores");
+    assert.deepEqual(Object.keys(client.decodeScores(scores)).sort(), ["blue", "red"]);
+    const [bin] = await c.waitFor("snapshot");
+    const snap = client.decodeSnapshot(bin, c.welcome.world);
+    assert.ok([1, 2].includes(own(snap, c.welcome.id).kind), "my ship should be red (1) or blue (2)");
+    assert.ok(snap.entities.some((e) => e.kind === 3), "there should be stars");
+    c.socket.disconnect();
+  });
+
+  it("refuses a bad room name with connect_error invalid_room", async () => {
+    const c = open({ name: "X", room: "no spaces!" });
+    const err = await c.connectError;
+    assert.equal(err.message, "invalid_room");
+    c.socket.disconnect();
+  });
+
+  it("rejects long-polling", async () => {
+    const res = await fetch(`${server.url}/socket.io/?EIO=4&transport=polling`);
+    assert.equal(res.status, 400);
+  });
+
+  it("says bye (shutdown) on SIGTERM and exits 0", async () => {
+    const c = await welcomed({ name: "Last" });
+    const byeP = c.waitFor("bye", () => true, 5000);
+    const exit = server.stop();
+    const [bye] = await byeP.catch((e) => {
+      const seen = c.log.filter((x) => x.event !== "snapshot").map((x) => x.event);
+      throw new Error(`${e.message}; events: ${seen}; connected: ${c.socket.connected}; stderr:\n${server.stderr().slice(-4000)}`);
+    });
+    assert.equal(client.decodeBye(bye).reason, "shutdown");
+    assert.deepEqual(await exit, { code: 0, signal: null }, `server should exit 0; stderr:\n${server.stderr()}`);
+    server = null;
+  });
+});

@@ -1,0 +1,27 @@
+// Loads the client's TypeScript modules (codec, movement) into Node tests: esbuild bundles them
+// to one ES module in memory, so the Node tests run the very code the browser runs.
+import { build } from "esbuild";
+import { fileURLToPath } from "node:url";
+
+const root = fileURLToPath(new URL("../../", import.meta.url));
+
+export async function loadClientModules() {
+  const result = await build({
+    stdin: {
+      contents: `
+        export * from "./src/net/codec";
+        export * from "./src/net/protocol";
+        export * from "./src/sync/movement";
+      `,
+      resolveDir: root,
+      loader: "ts",
+    },
+    bundle: true,
+    format: "esm",
+    platform: "node",
+    write: false,
+    logLevel: "silent",
+  });
+  const code = result.outputFiles[0].text;
+  return import(`data:text/javascript;base64,${Buffer.from(code).toString("base64")}`);
+}

@@ -1,0 +1,69 @@
+// Starts a real Tickstate server for the Node tests and stops it by PID.
+//
+// The binary comes from env TICKSTATE_BIN (the built `tickstate`); without it, the workspace's
+// target/{release,debug}/tickstate is used if present. The server binds 127.0.0.1:0 and prints
+// `listening on http://127.0.0.1:PORT` as its first stdout line.
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+
+const repo = fileURLToPath(new URL("../../../", import.meta.url));
+
+export function serverBinary() {
+  const fromEnv = process.env.TICKSTATE_BIN;
+  if (fromEnv) {
+    if (!existsSync(fromEnv)) throw new Error(`TICKSTATE_BIN=${fromEnv} does not exist`);
+    return fromEnv;
+  }
+  for (const p of [`${repo}target/release/tickstate`, `${repo}target/debug/tickstate`]) {
+    if (existsSync(p)) return p;
+  }
+  throw new Error("set TICKSTATE_BIN to the built tickstate binary (cargo build --bin tickstate)");
+}
+
+/**
+ * @param {string[]} extraArgs more CLI flags, e.g. ["--client-dir", dir]
+ * @returns {Promise<{ url: string, pid: number, stderr: () => string, stop: () => Promise<{code: number|null, signal: string|null}> }>}
+ */
+export async function startServer(extraArgs = []) {
+  const bin = serverBinary();
+  const child = spawn(bin, ["--bind", "127.0.0.1:0", ...extraArgs], {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? "warn" },
+  });
+  let stderr = "";
+  child.stderr.setEncoding("utf8");
+  child.stderr.on("data", (d) => {
+    stderr += d;
+    if (stderr.length > 200_000) stderr = stderr.slice(-100_000);
+  });
+  const exited = new Promise((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
+
+  const lines = createInterface({ input: child.stdout });
+  const first = await Promise.race([
+    new Promise((resolve) => lines.once("line", resolve)),
+    exited.then((e) => {
+      throw new Error(`server exited before listening (${JSON.stringify(e)}):\n${stderr}`);
+    }),
+    new Promise((_, reject) => setTimeout(() => reject(new Error(`server printed nothing in 10 s:\n${stderr}`)), 10_000)),
+  ]);
+  lines.on("line", () => {}); // keep draining stdout
+  const m = /^listening on (http:\/\/127\.0\.0\.1:\d+)\s*$/.exec(String(first));
+  if (!m) {
+    child.kill("SIGKILL");
+    throw new Error(`unexpected first stdout line: ${JSON.stringify(first)}`);
+  }
+  return {
+    url: m[1],
+    pid: child.pid,
+    stderr: () => stderr,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) process.kill(child.pid, "SIGTERM");
+      const timeout = setTimeout(() => child.kill("SIGKILL"), 10_000);
+      const result = await exited;
+      clearTimeout(timeout);
+      return result;
+    },
+  };
+}
