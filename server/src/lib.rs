@@ -108,3 +108,8 @@ pub async fn run(
 pub fn rules_of<R: GameRules + Default>() -> RulesFactory {
     Arc::new(|_room: &str| Box::new(R::default()))
 }
+
+/// The README's Rust examples, compiled as doctests so they cannot rot.
+#[doc = include_str!("../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -575,3 +575,42 @@ fn star_collector_scores_when_a_ship_reaches_a_star() {
     assert_ne!(stars_before, stars_after, "the collected star moved");
     let _ = w;
 }
+
+#[test]
+fn rules_can_kick_a_player() {
+    struct Kicker;
+    impl GameRules for Kicker {
+        fn on_join(&mut self, _: &mut Ctx<'_>, _: PlayerId, _: &str) -> Spawn {
+            Spawn {
+                kind: 1,
+                pos: Vec2::new(50.0, 50.0),
+            }
+        }
+        fn tick(&mut self, ctx: &mut Ctx<'_>, inputs: &[PlayerInput]) {
+            for i in inputs {
+                if i.buttons & 1 == 1 {
+                    ctx.kick(i.player, "pressed the red button");
+                }
+            }
+        }
+    }
+    let mut h = Harness::new(Kicker);
+    let (a, link_a, _) = h.join("Ada");
+    let (_, link_b, _) = h.join("Bob");
+    h.inputs
+        .send(InputEnvelope {
+            conn: a,
+            input: InputMsg(1, 0.0, 0.0, 1),
+        })
+        .unwrap();
+    h.ticks(2);
+    let bye: tickstate_shared::protocol::Bye = crate::client::from_value(&link_a.events("bye")[0]).unwrap();
+    assert_eq!(
+        (bye.reason.as_str(), bye.message.as_str()),
+        ("kicked", "pressed the red button")
+    );
+    assert!(link_a.0.lock().unwrap().closed);
+    let left: tickstate_shared::protocol::Left = crate::client::from_value(&link_b.events("left")[0]).unwrap();
+    assert_eq!(left.reason, "kicked");
+    assert_eq!(h.room.player_count(), 1);
+}

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Runs the whole test suite: Rust checks and tests, the client's typecheck and unit tests, the
+# compatibility test with the real socket.io-client, and the browser test in headless Chromium.
+# Installs what the tests need (npm packages; Debian's chromium when it is missing).
+#   ./scripts/test.sh            # everything
+#   SKIP_BROWSER=1 ./scripts/test.sh   # everything but the browser test (says so at the end)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+started=$(date +%s)
+step() { echo; echo "==> $* ($(( $(date +%s) - started ))s)"; }
+
+step "cargo fmt --check"
+cargo fmt --all --check
+
+step "cargo clippy (warnings are errors)"
+cargo clippy --locked --workspace --all-targets -- -D warnings
+
+step "cargo test"
+cargo test --locked --workspace
+
+step "cargo doc (warnings are errors)"
+RUSTDOCFLAGS="-D warnings" cargo doc --locked --workspace --no-deps
+
+step "benches compile"
+cargo bench --locked --workspace --no-run
+
+step "client: npm ci"
+npm --prefix client-phaser ci --no-audit --no-fund
+
+step "client: typecheck"
+npm --prefix client-phaser run typecheck
+
+step "client: unit tests"
+npm --prefix client-phaser test
+
+cargo build --locked -p tickstate-server --bin tickstate
+export TICKSTATE_BIN="$PWD/target/debug/tickstate"
+
+step "client: compatibility test (socket.io-client + msgpack parser against the real server)"
+npm --prefix client-phaser run test:compat
+
+if [ "${SKIP_BROWSER:-}" = "1" ]; then
+  echo; echo "NOTE: SKIP_BROWSER=1: the browser test was NOT run."
+else
+  if [ ! -x /usr/bin/chromium ]; then
+    step "installing Debian's chromium for the browser test"
+    sudo_cmd=""
+    [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+    $sudo_cmd apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq chromium >/dev/null
+  fi
+  step "client: browser test (headless Chromium, two pages)"
+  npm --prefix client-phaser run test:browser
+fi
+
+step "all tests passed"
