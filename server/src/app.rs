@@ -17,9 +17,10 @@ use tower_http::services::ServeDir;
 
 use crate::config::ServerConfig;
 use crate::room::{Rooms, RulesFactory};
-use crate::stats::{Percentiles, Stats};
+use crate::stats::{Percentiles, STAGE_NAMES, Stats, TickPercentiles};
 
 /// State shared by the HTTP handlers and the Socket.IO handlers.
+#[derive(Debug)]
 pub struct AppState {
     /// The configuration the server runs with.
     pub config: ServerConfig,
@@ -61,10 +62,22 @@ pub fn router(state: Arc<AppState>) -> (Router, SocketIo) {
     let app = Router::new()
         .route("/healthz", get(healthz))
         .route("/stats", get(stats))
+        .route("/metrics", get(metrics))
         .with_state(state)
         .fallback_service(client)
         .layer(layer);
     (app, io)
+}
+
+async fn metrics(State(state): State<Arc<AppState>>) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        crate::metrics::render(&state),
+    )
+        .into_response()
 }
 
 async fn healthz() -> &'static str {
@@ -104,13 +117,18 @@ fn html_escape(s: &str) -> String {
 async fn stats(State(state): State<Arc<AppState>>) -> Json<serde_json::Value> {
     let s = &state.stats;
     let rooms = state.rooms.list();
-    let mut all_durations = Vec::new();
+    let mut all = Vec::new();
     let room_json: Vec<_> = rooms
         .iter()
         .map(|r| {
             let g = r.gauges();
-            let (d, l) = g.times.percentiles();
-            all_durations.push(d);
+            let p = g.times.percentiles();
+            all.push(p);
+            let stages: serde_json::Map<String, serde_json::Value> = STAGE_NAMES
+                .iter()
+                .zip(p.stages)
+                .map(|(n, v)| ((*n).to_owned(), json!(v)))
+                .collect();
             json!({
                 "name": r.name(),
                 "alive": r.is_alive(),
@@ -120,8 +138,9 @@ async fn stats(State(state): State<Arc<AppState>>) -> Json<serde_json::Value> {
                 "tick_rate": r.settings().tick_rate,
                 "snapshot_rate": r.settings().snapshot_rate,
                 "ticks": g.ticks.load(Relaxed),
-                "tick_duration_us": d,
-                "tick_lateness_us": l,
+                "tick_duration_us": p.duration,
+                "tick_lateness_us": p.lateness,
+                "stage_us": stages,
                 "tick_overruns": g.overruns.load(Relaxed),
                 "skipped_ticks": g.skipped_ticks.load(Relaxed),
             })
@@ -129,11 +148,7 @@ async fn stats(State(state): State<Arc<AppState>>) -> Json<serde_json::Value> {
         .collect();
     let sum = |f: fn(&crate::room::RoomGauges) -> u64| rooms.iter().map(|r| f(r.gauges())).sum::<u64>();
     // Worst room's percentiles: what the slowest room's players feel.
-    let worst = all_durations
-        .iter()
-        .copied()
-        .max_by_key(|p| p.p99)
-        .unwrap_or(Percentiles::default());
+    let worst = |f: fn(&TickPercentiles) -> Percentiles| all.iter().map(f).max_by_key(|p| p.p99).unwrap_or_default();
     let disconnects: serde_json::Map<String, serde_json::Value> = s
         .disconnects()
         .into_iter()
@@ -146,7 +161,9 @@ async fn stats(State(state): State<Arc<AppState>>) -> Json<serde_json::Value> {
         "players": sum(|g| g.players.load(Relaxed)),
         "entities": sum(|g| g.entities.load(Relaxed)),
         "ticks": sum(|g| g.ticks.load(Relaxed)),
-        "tick_duration_us": worst,
+        "tick_duration_us": worst(|p| p.duration),
+        "tick_lateness_us": worst(|p| p.lateness),
+        "process": crate::stats::process_usage(),
         "tick_overruns": sum(|g| g.overruns.load(Relaxed)),
         "inputs": {
             "received": inputs.received,

@@ -11,7 +11,8 @@
 //! - [`game`]: the demo game, Star Collector, written only against the public rules API.
 //! - [`room`]: one world + one rules value + one tick loop on its own thread; the tick stages.
 //! - [`net`]: Socket.IO handlers; they only enqueue into rooms.
-//! - [`app`]: the HTTP router: Socket.IO, `/healthz`, `/stats`, the static client.
+//! - [`app`]: the HTTP router: Socket.IO, `/healthz`, `/stats`, `/metrics`, the static client.
+//! - [`metrics`]: the Prometheus text format of `/metrics`.
 //! - [`client`]: a small Socket.IO client (msgpack) for tests and load bots.
 //! - [`stats`]: counters behind `/stats`.
 //!
@@ -32,6 +33,7 @@ pub mod app;
 pub mod client;
 pub mod config;
 pub mod game;
+pub mod metrics;
 pub mod net;
 pub mod room;
 pub mod rules;

@@ -110,6 +110,8 @@ pub struct Stats {
     pub snapshot_bytes_sent: AtomicU64,
     /// Messages that could not be queued because a socket's buffer was full.
     pub send_buffer_full: AtomicU64,
+    /// Tick timing histograms for `/metrics`.
+    pub tick_histograms: crate::metrics::TickHistograms,
 }
 
 impl Stats {
@@ -189,10 +191,26 @@ pub struct InputStats {
     pub in_flight: u64,
 }
 
+/// Number of tick stages (receive, validate, simulate, snapshot, send).
+pub const STAGES: usize = 5;
+/// Stage names, in tick order.
+pub const STAGE_NAMES: [&str; STAGES] = ["receive", "validate", "simulate", "snapshot", "send"];
+
+/// One tick's timings, in microseconds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TickSample {
+    /// Whole tick.
+    pub duration_us: u32,
+    /// How late the tick started after its deadline.
+    pub lateness_us: u32,
+    /// Each stage, in [`STAGE_NAMES`] order.
+    pub stages_us: [u32; STAGES],
+}
+
 /// Recent tick timings of one room, kept in a ring.
 #[derive(Debug, Default)]
 pub struct TickTimes {
-    ring: Mutex<VecDeque<(u32, u32)>>,
+    ring: Mutex<VecDeque<TickSample>>,
 }
 
 const RING: usize = 4096;
@@ -211,23 +229,42 @@ pub struct Percentiles {
 }
 
 impl TickTimes {
-    /// Records one tick: how long it took and how late it started, in microseconds.
-    pub fn record(&self, duration_us: u32, lateness_us: u32) {
+    /// Records one tick.
+    pub fn record(&self, sample: TickSample) {
         let mut r = self.ring.lock().unwrap_or_else(|p| p.into_inner());
         if r.len() == RING {
             r.pop_front();
         }
-        r.push_back((duration_us, lateness_us));
+        r.push_back(sample);
     }
 
-    /// (duration, lateness) percentiles over the last ticks.
-    pub fn percentiles(&self) -> (Percentiles, Percentiles) {
-        let r = self.ring.lock().unwrap_or_else(|p| p.into_inner());
-        let mut d: Vec<u32> = r.iter().map(|x| x.0).collect();
-        let mut l: Vec<u32> = r.iter().map(|x| x.1).collect();
-        drop(r);
-        (pct(&mut d), pct(&mut l))
+    /// Percentiles over the last ticks.
+    pub fn percentiles(&self) -> TickPercentiles {
+        let r: Vec<TickSample> = self
+            .ring
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .copied()
+            .collect();
+        let of = |f: &dyn Fn(&TickSample) -> u32| pct(&mut r.iter().map(f).collect::<Vec<_>>());
+        TickPercentiles {
+            duration: of(&|s| s.duration_us),
+            lateness: of(&|s| s.lateness_us),
+            stages: std::array::from_fn(|i| of(&|s| s.stages_us[i])),
+        }
     }
+}
+
+/// Percentiles of a room's recent ticks.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct TickPercentiles {
+    /// Whole tick duration.
+    pub duration: Percentiles,
+    /// Start lateness.
+    pub lateness: Percentiles,
+    /// Each stage, in [`STAGE_NAMES`] order.
+    pub stages: [Percentiles; STAGES],
 }
 
 fn pct(v: &mut [u32]) -> Percentiles {
@@ -265,11 +302,26 @@ mod tests {
     fn percentiles_of_a_known_series() {
         let t = TickTimes::default();
         for i in 1..=100 {
-            t.record(i, 0);
+            t.record(TickSample {
+                duration_us: i,
+                lateness_us: 0,
+                stages_us: [i, 0, 0, 0, 2 * i],
+            });
         }
-        let (d, l) = t.percentiles();
+        let p = t.percentiles();
+        let d = p.duration;
         assert_eq!((d.p50, d.p99, d.max, d.samples), (51, 99, 100, 100));
-        assert_eq!(l.max, 0);
+        assert_eq!(p.lateness.max, 0);
+        assert_eq!(p.stages[0], d);
+        assert_eq!(p.stages[4].max, 200);
+    }
+
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn process_usage_is_read_on_linux() {
+        let p = process_usage().expect("/proc/self should be readable");
+        assert!(p.rss_bytes > 1 << 20, "a test process uses more than 1 MiB");
+        assert!(p.cpu_seconds >= 0.0);
     }
 
     #[test]
@@ -281,4 +333,38 @@ mod tests {
         assert_eq!(d.iter().find(|x| x.0 == "other").map(|x| x.1), Some(1));
         assert_eq!(d.iter().find(|x| x.0 == "transport_close").map(|x| x.1), Some(1));
     }
+}
+
+/// CPU time and resident memory of this process.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct ProcessUsage {
+    /// User + system CPU seconds since the process started.
+    pub cpu_seconds: f64,
+    /// Resident set size in bytes.
+    pub rss_bytes: u64,
+}
+
+/// Reads [`ProcessUsage`] from `/proc/self` (Linux); `None` elsewhere.
+pub fn process_usage() -> Option<ProcessUsage> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which may contain spaces) start at ") ".
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the whole line, 12 and 13 here (0-based 11, 12).
+    let utime: u64 = fields.get(11)?.parse().ok()?;
+    let stime: u64 = fields.get(12)?.parse().ok()?;
+    // USER_HZ is 100 on every Linux ABI Tickstate targets.
+    let cpu_seconds = (utime + stime) as f64 / 100.0;
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let rss_kib: u64 = status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()?;
+    Some(ProcessUsage {
+        cpu_seconds,
+        rss_bytes: rss_kib * 1024,
+    })
 }

@@ -101,3 +101,53 @@ async fn long_polling_is_refused() {
     assert_eq!(s["sockets"], 0);
     server.stop().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_are_valid_prometheus_text() {
+    let server = TestServer::start().await;
+    let mut c = server.connect("Ada").await;
+    c.sender
+        .input(tickstate_shared::InputMsg(1, 1.0, 0.0, 0))
+        .await
+        .unwrap();
+    c.next_snapshot(std::time::Duration::from_secs(2)).await.unwrap();
+    wait_stats(&server, "the input applied", |s| s["inputs"]["applied"] == 1).await;
+    let (status, body) = get(&format!("{}/metrics", server.base)).await;
+    assert_eq!(status, 200);
+    assert!(body.ends_with("# EOF\n"), "OpenMetrics text ends with # EOF");
+    let lines = body.lines().map(|l| Ok(l.to_owned()));
+    let scrape = prometheus_parse::Scrape::parse(lines).expect("/metrics should parse as Prometheus text");
+    let value = |name: &str, label: Option<(&str, &str)>| {
+        scrape
+            .samples
+            .iter()
+            .find(|s| s.metric == name && label.is_none_or(|(k, v)| s.labels.get(k) == Some(v)))
+            .map(|s| match s.value {
+                prometheus_parse::Value::Counter(v)
+                | prometheus_parse::Value::Gauge(v)
+                | prometheus_parse::Value::Untyped(v) => v,
+                _ => f64::NAN,
+            })
+            .unwrap_or_else(|| panic!("{name} {label:?} should be in /metrics:\n{body}"))
+    };
+    assert_eq!(value("tickstate_inputs_applied_total", None), 1.0);
+    assert_eq!(value("tickstate_players", None), 1.0);
+    assert_eq!(value("tickstate_inputs_dropped_total", Some(("reason", "replay"))), 0.0);
+    assert!(value("process_resident_memory_bytes", None) > 1e6);
+    for stage in ["receive", "validate", "simulate", "snapshot", "send"] {
+        assert!(
+            scrape
+                .samples
+                .iter()
+                .any(|s| s.metric == "tickstate_tick_stage_seconds" && s.labels.get("stage") == Some(stage)),
+            "stage histogram for {stage} should be exported"
+        );
+    }
+    assert!(
+        scrape
+            .samples
+            .iter()
+            .any(|s| s.metric == "tickstate_tick_lateness_seconds")
+    );
+    server.stop().await.unwrap();
+}

@@ -22,6 +22,17 @@ pub struct Rooms {
     closing: AtomicBool,
 }
 
+impl std::fmt::Debug for Rooms {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Rooms")
+            .field(
+                "rooms",
+                &self.list().iter().map(|r| r.name().to_owned()).collect::<Vec<_>>(),
+            )
+            .finish()
+    }
+}
+
 impl Rooms {
     /// An empty registry.
     pub fn new(factory: RulesFactory, overrides: Overrides, stats: Arc<Stats>, seed: Option<u64>) -> Self {

@@ -14,7 +14,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use super::{Control, InputEnvelope, Room, RoomError, RoomGauges, RoomSettings, TickOutcome};
-use crate::stats::{DropReason, Stats};
+use crate::stats::{DropReason, STAGES, Stats, TickSample};
 
 /// Ticks run back to back at most when the loop is late.
 pub const MAX_CATCH_UP: u32 = 3;
@@ -102,8 +102,11 @@ pub fn spawn_room(room: Room, stats: Arc<Stats>) -> Result<RoomHandle, RoomError
         .spawn(move || {
             let _guard = runtime.as_ref().map(|h| h.enter());
             let room_name = room.name().to_owned();
-            if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_loop(room, &control_rx, &input_rx)))
-                .is_err()
+            let loop_stats = thread_stats.clone();
+            if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                run_loop(room, &control_rx, &input_rx, &loop_stats)
+            }))
+            .is_err()
             {
                 // Hooks are guarded inside the room; this is an engine bug. Contain it to this room.
                 tracing::error!(room = %room_name, "room tick loop panicked; the room is stopped");
@@ -126,7 +129,7 @@ pub fn spawn_room(room: Room, stats: Arc<Stats>) -> Result<RoomHandle, RoomError
     })
 }
 
-fn run_loop(mut room: Room, control: &Receiver<Control>, inputs: &Receiver<InputEnvelope>) {
+fn run_loop(mut room: Room, control: &Receiver<Control>, inputs: &Receiver<InputEnvelope>, stats: &Stats) {
     let period = Duration::from_secs_f64(1.0 / f64::from(room.settings().tick_rate));
     let gauges = room.gauges();
     let mut deadline = Instant::now();
@@ -143,9 +146,23 @@ fn run_loop(mut room: Room, control: &Receiver<Control>, inputs: &Receiver<Input
             continue;
         }
         let lateness = now - deadline;
-        let outcome = room.tick(control, inputs, &mut |_| {});
+        let mut stages = [0u32; STAGES];
+        let mut last = now;
+        let outcome = room.tick(control, inputs, &mut |stage| {
+            let t = Instant::now();
+            stages[stage as usize] = micros(t - last);
+            last = t;
+        });
         let took = now.elapsed();
-        gauges.times.record(micros(took), micros(lateness));
+        let sample = TickSample {
+            duration_us: micros(took),
+            lateness_us: micros(lateness),
+            stages_us: stages,
+        };
+        gauges.times.record(sample);
+        stats
+            .tick_histograms
+            .observe(sample.duration_us, sample.lateness_us, &sample.stages_us);
         if took > period {
             gauges.overruns.fetch_add(1, Relaxed);
         }
