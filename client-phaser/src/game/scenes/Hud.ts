@@ -1,0 +1,179 @@
+import Phaser from "phaser";
+import type { ConnectionStatus } from "../../net/connection";
+import type { Scores } from "../../net/protocol";
+import { Colors, FONT, HUD_HEIGHT, teamName, teamText } from "../theme";
+
+/** What the HUD shows; the Game scene hands over a function that returns it each frame. */
+export interface HudModel {
+  status: ConnectionStatus;
+  rtt: number | null;
+  tick: number | null;
+  players: number;
+  scores: Scores;
+  team: number | null;
+  name: string;
+  room: string | null;
+  pending: number;
+}
+
+export interface HudData {
+  model: () => HudModel;
+  /** Back to the menu (offered once the connection has given up). */
+  leave: () => void;
+}
+
+const STATE_COLOR: Record<ConnectionStatus["state"], number> = {
+  connecting: 0xffc24a,
+  connected: 0x4ade80,
+  reconnecting: 0xffc24a,
+  disconnected: 0xff4d5e,
+};
+
+/**
+ * The bar above the field: connection state, team scores, ping, server tick, players online; and a
+ * banner over the field while the connection is not up.
+ */
+export class Hud extends Phaser.Scene {
+  private hud!: HudData;
+  private colon!: Phaser.GameObjects.Text;
+  private dot!: Phaser.GameObjects.Arc;
+  private statusText!: Phaser.GameObjects.Text;
+  private redScore!: Phaser.GameObjects.Text;
+  private blueScore!: Phaser.GameObjects.Text;
+  private you!: Phaser.GameObjects.Text;
+  private stats!: Phaser.GameObjects.Text;
+  private banner!: Phaser.GameObjects.Container;
+  private bannerText!: Phaser.GameObjects.Text;
+  private bannerHint!: Phaser.GameObjects.Text;
+  private bannerBg!: Phaser.GameObjects.Rectangle;
+  private lastScores = "";
+
+  constructor() {
+    super("Hud");
+  }
+
+  create(data: HudData): void {
+    this.hud = data;
+    const w = this.scale.gameSize.width;
+    const bar = this.add.rectangle(0, 0, w, HUD_HEIGHT, 0x0a1022, 0.96).setOrigin(0, 0);
+    const line = this.add.rectangle(0, HUD_HEIGHT - 2, w, 2, Colors.border).setOrigin(0, 0);
+    const mid = HUD_HEIGHT / 2;
+    const style = { fontFamily: FONT, fontSize: "22px", color: Colors.text };
+
+    this.dot = this.add.circle(26, mid, 8, STATE_COLOR.connecting);
+    this.statusText = this.add.text(44, mid, "", style).setOrigin(0, 0.5);
+    this.you = this.add.text(44, mid, "", { ...style, fontSize: "18px", color: Colors.dim }).setOrigin(0, 0.5);
+
+    this.redScore = this.add
+      .text(w / 2 - 24, mid, "", { ...style, fontSize: "34px", fontStyle: "bold", color: Colors.redText })
+      .setOrigin(1, 0.5);
+    this.colon = this.add.text(w / 2, mid, ":", { ...style, fontSize: "30px", color: Colors.dim }).setOrigin(0.5, 0.55);
+    this.blueScore = this.add
+      .text(w / 2 + 24, mid, "", { ...style, fontSize: "34px", fontStyle: "bold", color: Colors.blueText })
+      .setOrigin(0, 0.5);
+    this.stats = this.add.text(w - 20, mid, "", { ...style, color: Colors.dim }).setOrigin(1, 0.5);
+
+    this.bannerBg = this.add.rectangle(0, 0, 760, 150, 0x05070f, 0.82).setStrokeStyle(2, Colors.border);
+    this.bannerText = this.add.text(0, -22, "", { ...style, fontSize: "36px", fontStyle: "bold" }).setOrigin(0.5);
+    this.bannerHint = this.add.text(0, 32, "", { ...style, fontSize: "22px", color: Colors.dim }).setOrigin(0.5);
+    this.banner = this.add.container(w / 2, HUD_HEIGHT + (this.scale.gameSize.height - HUD_HEIGHT) / 2, [
+      this.bannerBg,
+      this.bannerText,
+      this.bannerHint,
+    ]);
+    this.banner.setVisible(false);
+    this.bannerBg.setInteractive({ useHandCursor: true }).on("pointerdown", () => {
+      if (this.hud.model().status.state === "disconnected") this.hud.leave();
+    });
+    this.input.keyboard?.on("keydown-ENTER", () => {
+      if (this.hud.model().status.state === "disconnected") this.hud.leave();
+    });
+
+    // The game resizes to the world on `welcome`: follow it.
+    const relayout = () => {
+      const gw = this.scale.gameSize.width;
+      bar.setSize(gw, HUD_HEIGHT);
+      line.setSize(gw, 2);
+      this.cameras.main.setSize(gw, this.scale.gameSize.height);
+      this.redScore.setX(gw / 2 - 24);
+      this.blueScore.setX(gw / 2 + 24);
+      this.colon.setX(gw / 2);
+      this.stats.setX(gw - 20);
+      this.banner.setPosition(gw / 2, HUD_HEIGHT + (this.scale.gameSize.height - HUD_HEIGHT) / 2);
+    };
+    this.scale.on(Phaser.Scale.Events.RESIZE, relayout);
+    this.events.once(Phaser.Scenes.Events.SHUTDOWN, () => this.scale.off(Phaser.Scale.Events.RESIZE, relayout));
+  }
+
+  override update(): void {
+    const m = this.hud.model();
+    const st = m.status;
+    this.dot.setFillStyle(STATE_COLOR[st.state]);
+    this.dot.setAlpha(st.state === "connected" ? 1 : 0.5 + 0.5 * Math.abs(Math.sin(this.time.now / 250)));
+    this.statusText.setText(statusLine(st)).setY(HUD_HEIGHT / 2 - 11);
+    const team = teamName(m.team);
+    this.you
+      .setText(`${m.name || "…"}${team ? ` · ${team} team` : ""}${m.room && m.room !== "main" ? ` · room ${m.room}` : ""}`)
+      .setColor(teamText(m.team))
+      .setY(HUD_HEIGHT / 2 + 13);
+
+    const scores = `${m.scores.red}:${m.scores.blue}`;
+    if (scores !== this.lastScores) {
+      if (this.lastScores !== "") {
+        const [r, b] = this.lastScores.split(":").map(Number);
+        if (m.scores.red !== r) this.pulse(this.redScore);
+        if (m.scores.blue !== b) this.pulse(this.blueScore);
+      }
+      this.redScore.setText(`RED ${m.scores.red}`);
+      this.blueScore.setText(`${m.scores.blue} BLUE`);
+      this.lastScores = scores;
+    }
+
+    const ping = m.rtt === null ? "–" : `${Math.round(m.rtt)} ms`;
+    const tick = m.tick === null ? "–" : String(m.tick);
+    this.stats.setText(`Ping ${ping}   Tick ${tick}   Players ${m.players}`);
+
+    const showBanner = st.state !== "connected";
+    this.banner.setVisible(showBanner);
+    if (showBanner) {
+      this.bannerText.setText(bannerTitle(st)).setColor(st.state === "disconnected" ? Colors.redText : Colors.text);
+      this.bannerHint.setText(
+        st.state === "disconnected"
+          ? "Click or press Enter to return to the menu"
+          : st.reason
+            ? `(${st.reason.replace(/_/g, " ")})`
+            : "",
+      );
+    }
+  }
+
+  private pulse(t: Phaser.GameObjects.Text): void {
+    this.tweens.add({ targets: t, scale: 1.35, duration: 120, yoyo: true, ease: "Quad.easeOut" });
+  }
+}
+
+function statusLine(s: ConnectionStatus): string {
+  switch (s.state) {
+    case "connecting":
+      return "Connecting…";
+    case "connected":
+      return "Connected";
+    case "reconnecting":
+      return s.attempt > 0 ? `Reconnecting (try ${s.attempt})…` : "Reconnecting…";
+    case "disconnected":
+      return "Disconnected";
+  }
+}
+
+function bannerTitle(s: ConnectionStatus): string {
+  switch (s.state) {
+    case "connecting":
+      return "Connecting to the server…";
+    case "reconnecting":
+      return s.attempt > 0 ? `Connection lost, reconnecting (try ${s.attempt})…` : "Connection lost, reconnecting…";
+    case "disconnected":
+      return s.reason ? `Disconnected: ${s.reason.replace(/_/g, " ")}` : "Disconnected";
+    case "connected":
+      return "";
+  }
+}

@@ -1,0 +1,69 @@
+/** Colours, sizes and text styles shared by the scenes. */
+import { Kind } from "../net/protocol";
+
+export const Colors = {
+  background: 0x070b18,
+  field: 0x0b1226,
+  grid: 0x16213f,
+  border: 0x2a3a66,
+  wall: 0x2b3656,
+  wallEdge: 0x6b7fb3,
+  red: 0xff4d5e,
+  redDark: 0x9c1f2d,
+  blue: 0x3d8bff,
+  blueDark: 0x1b3f8a,
+  neutral: 0xa0a8c0,
+  star: 0xffd54a,
+  starCore: 0xfff4c2,
+  own: 0xfff27a,
+  text: "#e8ecff",
+  dim: "#8c96b8",
+  redText: "#ff6b7a",
+  blueText: "#6aa8ff",
+  ownText: "#fff27a",
+} as const;
+
+/** Height of the HUD bar above the field, in game pixels. */
+export const HUD_HEIGHT = 64;
+
+/** Default game size before the first `welcome` (Star Collector's world). */
+export const DEFAULT_WORLD = { width: 1600, height: 900 } as const;
+
+export const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif';
+
+export function teamColor(kind: number): number {
+  return kind === Kind.redShip ? Colors.red : kind === Kind.blueShip ? Colors.blue : Colors.neutral;
+}
+
+export function teamText(kind: number | null): string {
+  return kind === Kind.redShip ? Colors.redText : kind === Kind.blueShip ? Colors.blueText : Colors.text;
+}
+
+export function teamName(kind: number | null): string {
+  return kind === Kind.redShip ? "red" : kind === Kind.blueShip ? "blue" : "";
+}
+
+/** Texture keys made by the Preloader. */
+export const Tex = {
+  shipRed: "ship-red",
+  shipBlue: "ship-blue",
+  shipOther: "ship-other",
+  star: "star",
+  starGlow: "star-glow",
+  spark: "spark",
+  sparkRed: "spark-red",
+  sparkBlue: "spark-blue",
+  sparkStar: "spark-star",
+  ring: "ring",
+  dust: "dust",
+  field: "field",
+} as const;
+
+export function shipTexture(kind: number): string {
+  return kind === Kind.redShip ? Tex.shipRed : kind === Kind.blueShip ? Tex.shipBlue : Tex.shipOther;
+}
+
+/** Particle texture for a ship's thruster (textures are pre-coloured: Canvas rendering has no tint). */
+export function sparkTexture(kind: number): string {
+  return kind === Kind.redShip ? Tex.sparkRed : kind === Kind.blueShip ? Tex.sparkBlue : Tex.spark;
+}
