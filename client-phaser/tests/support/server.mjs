@@ -24,11 +24,12 @@ export function serverBinary() {
 
 /**
  * @param {string[]} extraArgs more CLI flags, e.g. ["--client-dir", dir]
+ * @param {string} bind address to bind; port 0 picks a free port
  * @returns {Promise<{ url: string, pid: number, stderr: () => string, stop: () => Promise<{code: number|null, signal: string|null}> }>}
  */
-export async function startServer(extraArgs = []) {
+export async function startServer(extraArgs = [], bind = "127.0.0.1:0") {
   const bin = serverBinary();
-  const child = spawn(bin, ["--bind", "127.0.0.1:0", ...extraArgs], {
+  const child = spawn(bin, ["--bind", bind, ...extraArgs], {
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? "warn" },
   });

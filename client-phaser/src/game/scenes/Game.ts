@@ -1,6 +1,6 @@
 import Phaser from "phaser";
 import { Connection } from "../../net/connection";
-import { Kind, type Welcome, type World } from "../../net/protocol";
+import { Kind, type Scores, type Welcome, type World } from "../../net/protocol";
 import { GameSession, type DrawnEntity, type Frame } from "../../sync/session";
 import { Controls } from "../controls";
 import { publishDebug } from "../debug-hook";
@@ -39,6 +39,7 @@ export class Game extends Phaser.Scene {
   private name = "";
   private room: string | null = null;
   private lastFrame: Frame | null = null;
+  private scores: Scores | null = null;
   private leaving = false;
 
   constructor() {
@@ -49,6 +50,7 @@ export class Game extends Phaser.Scene {
     this.views = new Map();
     this.session = null;
     this.lastFrame = null;
+    this.scores = null;
     this.leaving = false;
     this.name = data.name;
     this.room = data.room ?? null;
@@ -75,7 +77,11 @@ export class Game extends Phaser.Scene {
     this.conn.on("snapshot", (s, at) => this.session?.onSnapshot(s, at));
     this.conn.on("joined", (j) => this.session?.onJoined(j));
     this.conn.on("left", (l) => this.session?.onLeft(l));
-    this.conn.on("scores", (s) => this.session?.onScores(s));
+    // `scores` can come before `welcome` is handled; keep the latest for the next session.
+    this.conn.on("scores", (s) => {
+      this.scores = s;
+      this.session?.onScores(s);
+    });
     this.conn.on("protocolError", (e) => console.warn("tickstate: dropped a malformed message:", e.message));
     this.conn.connect();
 
@@ -106,6 +112,7 @@ export class Game extends Phaser.Scene {
   private startSession(w: Welcome): void {
     for (const id of [...this.views.keys()]) this.removeView(id, false);
     this.session = new GameSession(w, (msg) => this.conn.sendInput(msg));
+    if (this.scores) this.session.onScores(this.scores);
     this.layout(w.world);
   }
 

@@ -129,7 +129,7 @@ export class Hud extends Phaser.Scene {
       this.lastScores = scores;
     }
 
-    const ping = m.rtt === null ? "–" : `${Math.round(m.rtt)} ms`;
+    const ping = m.rtt === null || st.state !== "connected" ? "–" : `${Math.round(m.rtt)} ms`;
     const tick = m.tick === null ? "–" : String(m.tick);
     this.stats.setText(`Ping ${ping}   Tick ${tick}   Players ${m.players}`);
 
