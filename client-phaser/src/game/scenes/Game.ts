@@ -274,7 +274,14 @@ export class Game extends Phaser.Scene {
       const label = v.label!;
       const text = e.own ? `${name ?? this.name} (you)` : (name ?? `#${e.id}`);
       if (label.text !== text) label.setText(text);
-      label.setPosition(e.x, e.y - 30);
+      // Keep the name on the field: below the ship at the top edge, pushed in at the sides.
+      const half = label.width / 2 + 4;
+      const below = e.y < 52;
+      label.setOrigin(0.5, below ? 0 : 1);
+      label.setPosition(
+        Phaser.Math.Clamp(e.x, half, Math.max(half, this.world.width - half)),
+        below ? e.y + 30 : e.y - 30,
+      );
       v.ring?.setPosition(e.x, e.y);
     }
     v.x = e.x;
