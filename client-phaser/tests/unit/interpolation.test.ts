@@ -133,6 +133,44 @@ describe("Interpolator", () => {
     expect(i.clockOffset!).toBeCloseTo(-40, 0);
   });
 
+  it("smooths the uneven speed of a ship whose inputs reach the server in bursts", () => {
+    // Inputs arrive 0, 2, 1, 1, 0, 2, … per tick: the same 4 units per tick on average, uneven per snapshot.
+    const burst = [0, 2, 1, 1, 0, 2, 1, 1, 2, 0];
+    const speeds = (smoothingMs: number) => {
+      const i = new Interpolator({ tickRate: 60, snapshotRate: 30, width: 1600, height: 1200, teleportSpeed: 480, smoothingMs });
+      let x = 100;
+      const xs: number[] = [];
+      for (let tick = 0; tick <= 240; tick++) {
+        x += 4 * burst[tick % burst.length]!;
+        if (tick % 2 === 0) i.push(snapshot(tick, 0, [entity(7, 2, x, 500)]), tick * TICK_MS + 30);
+        if (tick > 30) xs.push(i.sample(tick * TICK_MS + 30).get(7)!.x);
+      }
+      const v = xs.slice(1).map((x, k) => x - xs[k]!);
+      return { min: Math.min(...v), max: Math.max(...v) };
+    };
+    const raw = speeds(0);
+    const smooth = speeds(2000 / 30);
+    // Linear interpolation alone passes the bursts on (0 to 6 units per frame).
+    expect(raw.max - raw.min).toBeGreaterThan(5);
+    // Averaging over two snapshot intervals (the default) halves the spread at least.
+    expect(smooth.max - smooth.min).toBeLessThan((raw.max - raw.min) / 2);
+    expect(smooth.min).toBeGreaterThan(2);
+  });
+
+  it("does not smooth across a jump or a missing entity (no ghost half-way)", () => {
+    const i = make();
+    i.push(snapshot(0, 0, [entity(300, 3, 100, 100), entity(1, 1, 500, 500)]), 0);
+    i.push(snapshot(2, 0, [entity(300, 3, 1500, 1100), entity(1, 1, 504, 500)]), 2 * TICK_MS);
+    i.push(snapshot(4, 0, [entity(300, 3, 1500, 1100)]), 4 * TICK_MS);
+    for (const tick of [1.6, 2, 2.4, 3.9, 4.1]) {
+      const star = i.sampleSmoothed(tick * TICK_MS).get(300)!;
+      const atEnd = Math.abs(star.x - 100) < 1 || Math.abs(star.x - 1500) < 1;
+      expect(atEnd, `star at ${star.x} for tick ${tick}`).toBe(true);
+    }
+    expect(i.sampleSmoothed(3.9 * TICK_MS).get(1)!.x).toBeCloseTo(504, 0);
+    expect(i.sampleSmoothed(4.1 * TICK_MS).has(1)).toBe(false);
+  });
+
   it("reset forgets everything", () => {
     const i = make();
     feed(i, 0, 10);
