@@ -19,6 +19,19 @@ use crate::config::ServerConfig;
 use crate::room::{Rooms, RulesFactory};
 use crate::stats::{Percentiles, STAGE_NAMES, Stats, TickPercentiles};
 
+/// One admitted connection as listed on `/stats/clients`.
+#[derive(Debug, Clone)]
+pub struct ClientEntry {
+    /// Its room.
+    pub room: String,
+    /// Network id of its entity.
+    pub id: u16,
+    /// Display name.
+    pub name: String,
+    /// Its input counters.
+    pub stats: Arc<crate::stats::ClientStats>,
+}
+
 /// State shared by the HTTP handlers and the Socket.IO handlers.
 #[derive(Debug)]
 pub struct AppState {
@@ -32,6 +45,10 @@ pub struct AppState {
     pub next_conn: AtomicU64,
     /// The Socket.IO handle, set once the layer is built.
     pub io: OnceLock<SocketIo>,
+    /// Admitted connections, for `/stats/clients`.
+    pub clients: std::sync::Mutex<std::collections::HashMap<u64, ClientEntry>>,
+    /// Connection-level counters of the accept loop.
+    pub conn_stats: Arc<crate::net::listener::ConnStats>,
     started: Instant,
 }
 
@@ -49,6 +66,8 @@ impl AppState {
             stats,
             next_conn: AtomicU64::new(1),
             io: OnceLock::new(),
+            conn_stats: Arc::default(),
+            clients: Default::default(),
             started: Instant::now(),
         })
     }
@@ -63,6 +82,7 @@ pub fn router(state: Arc<AppState>) -> (Router, SocketIo) {
         .route("/healthz", get(healthz))
         .route("/stats", get(stats))
         .route("/metrics", get(metrics))
+        .route("/stats/clients", get(clients))
         .with_state(state)
         .fallback_service(client)
         .layer(layer);
@@ -78,6 +98,27 @@ async fn metrics(State(state): State<Arc<AppState>>) -> Response {
         crate::metrics::render(&state),
     )
         .into_response()
+}
+
+async fn clients(State(state): State<Arc<AppState>>) -> Json<serde_json::Value> {
+    let clients = state
+        .clients
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .values()
+        .cloned()
+        .collect::<Vec<_>>();
+    let list: Vec<_> = clients
+        .iter()
+        .map(|c| {
+            let (received, applied, rejected, dropped) = c.stats.read();
+            json!({
+                "room": c.room, "id": c.id, "name": c.name,
+                "inputs": { "received": received, "applied": applied, "rejected": rejected, "dropped": dropped },
+            })
+        })
+        .collect();
+    Json(json!({ "clients": list }))
 }
 
 async fn healthz() -> &'static str {
@@ -180,6 +221,15 @@ async fn stats(State(state): State<Arc<AppState>>) -> Json<serde_json::Value> {
         "snapshots_sent": s.snapshots_sent.load(Relaxed),
         "snapshot_bytes_sent": s.snapshot_bytes_sent.load(Relaxed),
         "send_buffer_full": s.send_buffer_full.load(Relaxed),
+        "connections": {
+            "open": state.conn_stats.open.load(Relaxed),
+            "accepted": state.conn_stats.accepted.load(Relaxed),
+            "refused_global_cap": state.conn_stats.refused_global_cap.load(Relaxed),
+            "refused_per_ip_cap": state.conn_stats.refused_per_ip_cap.load(Relaxed),
+            "refused_rate": state.conn_stats.refused_rate.load(Relaxed),
+            "refused_origin": state.conn_stats.refused_origin.load(Relaxed),
+            "slow_consumers": state.conn_stats.slow_consumers.load(Relaxed),
+        },
         "rooms": room_json,
     }))
 }

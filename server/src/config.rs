@@ -3,6 +3,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+pub use crate::net::listener::ConnLimits;
+
 /// Settings of a running server. `Default` gives the documented defaults.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ServerConfig {
@@ -30,6 +32,35 @@ pub struct ServerConfig {
     pub socket_buffer: usize,
     /// Time allowed for a graceful shutdown before the server exits anyway.
     pub shutdown_deadline: Duration,
+    /// Connection caps, timeouts and the `Origin` allow-list.
+    pub limits: ConnLimits,
+    /// Input policy per client.
+    pub inputs: InputPolicy,
+}
+
+/// How many inputs a client may send, and when a client is an abuser.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct InputPolicy {
+    /// Sustained inputs per second per client; `None` = 1.25 x the room's tick rate.
+    pub rate: Option<f64>,
+    /// Inputs a client may send at once beyond the rate; `None` = half the tick rate.
+    pub burst: Option<f64>,
+    /// Offences (rejected or rate-dropped inputs) a client may commit at once before it is
+    /// disconnected with reason `abuse`; 0 never disconnects.
+    pub offence_burst: f64,
+    /// Offences forgiven per second.
+    pub offence_rate: f64,
+}
+
+impl Default for InputPolicy {
+    fn default() -> Self {
+        Self {
+            rate: None,
+            burst: None,
+            offence_burst: 600.0,
+            offence_rate: 50.0,
+        }
+    }
 }
 
 impl Default for ServerConfig {
@@ -47,6 +78,8 @@ impl Default for ServerConfig {
             max_message_bytes: 4096,
             socket_buffer: 128,
             shutdown_deadline: Duration::from_secs(5),
+            limits: ConnLimits::default(),
+            inputs: InputPolicy::default(),
         }
     }
 }

@@ -43,7 +43,6 @@ pub mod stats;
 use std::future::Future;
 use std::sync::Arc;
 
-use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 
 pub use config::ServerConfig;
@@ -73,34 +72,34 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServerError> {
     let deadline = config.shutdown_deadline;
+    let limits = config.limits.clone();
     let state = app::AppState::new(config, rules);
     let (router, io) = app::router(state.clone());
-    // Small frames must not wait for Nagle's algorithm.
-    let listener = listener.tap_io(|tcp| {
-        let _ = tcp.set_nodelay(true);
-    });
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = axum::serve(listener, router).with_graceful_shutdown(async move {
-        let _ = stop_rx.await;
-    });
-    let mut server = tokio::spawn(async move { server.await });
-    tokio::select! {
-        res = &mut server => {
-            return res.unwrap_or_else(|e| Err(std::io::Error::other(e))).map_err(ServerError::Io);
-        }
-        () = shutdown => {}
-    }
+    let conns = state.conn_stats.clone();
+    net::listener::serve(listener, router, limits, conns.clone(), shutdown).await?;
     tracing::info!("shutting down: notifying clients");
     let drain = async {
         state.rooms.shutdown_all().await;
         io.close().await;
-        let _ = stop_tx.send(());
-        server.await
     };
-    match tokio::time::timeout(deadline, drain).await {
-        Ok(Ok(res)) => res.map_err(ServerError::Io)?,
-        Ok(Err(e)) => return Err(ServerError::Io(std::io::Error::other(e))),
-        Err(_) => tracing::warn!(?deadline, "shutdown deadline passed; closing remaining connections"),
+    if tokio::time::timeout(deadline, drain).await.is_err() {
+        tracing::warn!(?deadline, "shutdown deadline passed before every client was told");
+    }
+    // Give the transports a moment to flush the goodbyes and close; a peer that does not finish
+    // the close handshake is not waited for.
+    let linger = async {
+        while conns.open.load(std::sync::atomic::Ordering::Relaxed) > 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    };
+    if tokio::time::timeout(std::time::Duration::from_secs(1).min(deadline), linger)
+        .await
+        .is_err()
+    {
+        tracing::debug!(
+            open = conns.open.load(std::sync::atomic::Ordering::Relaxed),
+            "connections still open at exit"
+        );
     }
     tracing::info!("server stopped");
     Ok(())

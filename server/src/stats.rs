@@ -39,6 +39,8 @@ reasons!(
 reasons!(
     /// Why a well-formed input was not applied.
     DropReason {
+        /// The client sent faster than its input rate allows (token bucket).
+        Rate => "rate",
         /// Its sequence number was not newer than the last applied one (replay or duplicate).
         Replay => "replay",
         /// The player already had the maximum number of inputs waiting.
@@ -75,8 +77,8 @@ impl<const N: usize> ReasonCounters<N> {
 }
 
 const N_REJECT: usize = 2;
-const N_DROP: usize = 4;
-const N_DISCONNECT: usize = 8;
+const N_DROP: usize = 5;
+const N_DISCONNECT: usize = 10;
 
 /// Why a connection ended, as counted on `/stats`.
 pub const DISCONNECT_REASONS: [&str; N_DISCONNECT] = [
@@ -87,6 +89,8 @@ pub const DISCONNECT_REASONS: [&str; N_DISCONNECT] = [
     "server_disconnect",
     "closing_server",
     "packet_error",
+    "slow_consumer",
+    "abuse",
     "other",
 ];
 
@@ -131,6 +135,26 @@ impl Stats {
             .unwrap_or(N_DISCONNECT - 1);
         self.disconnects.add(i, 1);
     }
+    /// Counts inputs received from a client (globally and for the client).
+    pub fn received_from(&self, c: &ClientStats, n: u64) {
+        self.inputs_received.fetch_add(n, Relaxed);
+        c.received.fetch_add(n, Relaxed);
+    }
+    /// Counts a client's applied inputs.
+    pub fn applied_for(&self, c: &ClientStats, n: u64) {
+        self.inputs_applied.fetch_add(n, Relaxed);
+        c.applied.fetch_add(n, Relaxed);
+    }
+    /// Counts a client's rejected inputs.
+    pub fn rejected_for(&self, c: &ClientStats, r: RejectReason, n: u64) {
+        self.reject(r, n);
+        c.rejected.fetch_add(n, Relaxed);
+    }
+    /// Counts a client's dropped inputs.
+    pub fn dropped_for(&self, c: &ClientStats, r: DropReason, n: u64) {
+        self.drop_inputs(r, n);
+        c.dropped.fetch_add(n, Relaxed);
+    }
     /// Inputs rejected for a reason.
     pub fn rejected(&self, r: RejectReason) -> u64 {
         self.rejected.get(r as usize)
@@ -169,6 +193,29 @@ impl Stats {
             .enumerate()
             .map(|(i, r)| (*r, self.disconnects.get(i)))
             .collect()
+    }
+}
+
+/// One client's input accounting: `received == applied + rejected + dropped + in flight`.
+#[derive(Debug, Default)]
+pub struct ClientStats {
+    /// Inputs that reached the handler from this client.
+    pub received: AtomicU64,
+    /// Applied.
+    pub applied: AtomicU64,
+    /// Rejected (invalid).
+    pub rejected: AtomicU64,
+    /// Dropped (valid but not used).
+    pub dropped: AtomicU64,
+}
+
+impl ClientStats {
+    /// The four counters, `(received, applied, rejected, dropped)`.
+    pub fn read(&self) -> (u64, u64, u64, u64) {
+        let applied = self.applied.load(Relaxed);
+        let rejected = self.rejected.load(Relaxed);
+        let dropped = self.dropped.load(Relaxed);
+        (self.received.load(Relaxed), applied, rejected, dropped)
     }
 }
 

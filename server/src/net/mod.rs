@@ -3,18 +3,24 @@
 //! - connect middleware ([`join`]): checks the auth, asks the room to admit the player (the room
 //!   answers from its tick thread) and refuses with a `connect_error` message when it says no;
 //! - connect handler: sends `welcome`, registers the event handlers, tells the room it is ready;
-//! - `input`: decoded and queued *inside the extractor* ([`QueuedInput`]), which socketioxide runs
-//!   in packet order, before it spawns the handler task; so one client's inputs enter the room's
-//!   queue in the order they arrived;
+//! - `input`: decoded, rate-limited and queued *inside the extractor* ([`QueuedInput`]), which
+//!   socketioxide runs in packet order before it spawns the handler task; so one client's inputs
+//!   enter the room's queue in the order they arrived;
 //! - `ping`: acknowledged with the value sent; unknown events are counted;
-//! - disconnect: tells the room the player left.
+//! - disconnect: tells the room the player left, and counts why.
+//!
+//! A client that keeps sending invalid or too many inputs runs out of its offence budget and is
+//! disconnected with `bye` reason `abuse`.
 
 mod auth;
+pub mod bucket;
 mod link;
+pub mod listener;
 
 use std::convert::Infallible;
-use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Instant;
 
 use socketioxide::adapter::LocalAdapter;
 use socketioxide::extract::{AckSender, SocketRef, State, TryData};
@@ -22,15 +28,24 @@ use socketioxide::handler::{ConnectHandler, FromMessageParts};
 use socketioxide::socket::{DisconnectReason, Socket};
 use socketioxide::{ParserConfig, SocketIo, SocketIoBuilder, TransportType};
 use socketioxide_core::Value;
-use tickstate_shared::protocol::{ConnectAuth, InputMsg, Welcome, events};
+use tickstate_shared::protocol::{Bye, ConnectAuth, InputMsg, Welcome, events};
 
 pub use auth::{sanitize_name, validate_room};
 pub use link::SocketLink;
 
-use crate::app::AppState;
+use crate::app::{AppState, ClientEntry};
 use crate::room::{ConnId, Control, InputEnvelope, JoinTicket, Refusal, RoomHandle};
 use crate::rules::LeaveReason;
-use crate::stats::{RejectReason, Stats};
+use crate::stats::{ClientStats, DropReason, RejectReason, Stats};
+use bucket::TokenBucket;
+use listener::ConnInfo;
+
+/// The input-rate and offence buckets of one connection.
+#[derive(Debug)]
+struct Budget {
+    inputs: TokenBucket,
+    offences: TokenBucket,
+}
 
 /// What the network layer remembers about an admitted connection (in the socket's extensions).
 #[derive(Clone)]
@@ -39,6 +54,11 @@ pub struct Session {
     room: RoomHandle,
     welcome: Arc<Welcome>,
     stats: Arc<Stats>,
+    client: Arc<ClientStats>,
+    budget: Arc<Mutex<Budget>>,
+    /// Set when the server ends the connection on purpose (e.g. `abuse`), for the disconnect count.
+    end_reason: Arc<OnceLock<&'static str>>,
+    ping_window: std::time::Duration,
 }
 
 /// Builds the Socket.IO layer with Tickstate's transport settings and registers namespace `/`.
@@ -78,11 +98,11 @@ pub async fn join(
         Ok(a) => a.unwrap_or_default(),
         Err(_) => return refuse("invalid_auth"),
     };
-    if auth
+    let token_too_long = auth
         .token
         .as_ref()
-        .is_some_and(|t| t.len() > tickstate_shared::protocol::limits::MAX_TOKEN_BYTES)
-    {
+        .is_some_and(|t| t.len() > tickstate_shared::protocol::limits::MAX_TOKEN_BYTES);
+    if token_too_long {
         return refuse("invalid_auth");
     }
     let room_name = match auth.room.as_deref() {
@@ -97,11 +117,14 @@ pub async fn join(
         Err(e) => return refuse(&e.0),
     };
     let conn = ConnId(app.next_conn.fetch_add(1, Relaxed));
+    let client = Arc::new(ClientStats::default());
+    let name = sanitize_name(auth.name.as_deref().unwrap_or(""));
     let (reply, answer) = tokio::sync::oneshot::channel();
     let ticket = JoinTicket {
         conn,
-        name: sanitize_name(auth.name.as_deref().unwrap_or("")),
+        name,
         link: Box::new(SocketLink::new(s.clone())),
+        client: client.clone(),
         reply,
     };
     if !room.control(Control::Join(ticket)) {
@@ -113,16 +136,54 @@ pub async fn join(
         Ok(Err(_)) => return refuse("room_unavailable"),
         Err(_) => return refuse("busy"),
     };
+    let tick_rate = f64::from(room.settings().tick_rate);
+    let policy = app.config.inputs;
+    let now = Instant::now();
+    let budget = Budget {
+        inputs: TokenBucket::new(
+            policy.rate.unwrap_or(tick_rate * 1.25),
+            policy.burst.unwrap_or(tick_rate / 2.0),
+            now,
+        ),
+        offences: TokenBucket::new(
+            if policy.offence_burst > 0.0 {
+                policy.offence_rate.max(f64::MIN_POSITIVE)
+            } else {
+                0.0
+            },
+            policy.offence_burst,
+            now,
+        ),
+    };
+    let name = welcome
+        .players
+        .iter()
+        .find(|p| p.id == welcome.id)
+        .map(|p| p.name.clone())
+        .unwrap_or_default();
+    app.clients.lock().unwrap_or_else(|p| p.into_inner()).insert(
+        conn.0,
+        ClientEntry {
+            room: room.name().to_owned(),
+            id: welcome.id,
+            name,
+            stats: client.clone(),
+        },
+    );
     s.extensions.insert(Session {
         conn,
         room,
         welcome: Arc::new(welcome),
         stats: app.stats.clone(),
+        client,
+        budget: Arc::new(Mutex::new(budget)),
+        end_reason: Arc::default(),
+        ping_window: app.config.ping_interval + app.config.ping_timeout,
     });
     Ok(())
 }
 
-async fn on_connect(s: SocketRef) {
+async fn on_connect(s: SocketRef, State(app): State<Arc<AppState>>) {
     let Some(session) = s.extensions.get::<Session>() else {
         // The middleware always stores a session before the handler runs.
         tracing::error!(sid = %s.id, "connected without a session; closing");
@@ -130,11 +191,26 @@ async fn on_connect(s: SocketRef) {
         return;
     };
     let leave = session.clone();
-    s.on_disconnect(async move |reason: DisconnectReason| {
-        leave.stats.disconnect(disconnect_reason(reason));
-        leave
-            .room
-            .control(Control::Leave(leave.conn, LeaveReason::Disconnected));
+    s.on_disconnect(async move |s: SocketRef, reason: DisconnectReason| {
+        let conn_info = s.req_parts().extensions.get::<Arc<ConnInfo>>().cloned();
+        let why = disconnect_reason(
+            reason,
+            leave.end_reason.get().copied(),
+            conn_info.as_deref(),
+            leave.ping_window,
+        );
+        leave.stats.disconnect(why);
+        tracing::debug!(sid = %s.id, why, "disconnected");
+        app.clients
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&leave.conn.0);
+        let reason = if why == "heartbeat_timeout" || why == "slow_consumer" {
+            LeaveReason::Timeout
+        } else {
+            LeaveReason::Disconnected
+        };
+        leave.room.control(Control::Leave(leave.conn, reason));
     });
     if let Err(e) = s.emit(events::WELCOME, &*session.welcome) {
         tracing::debug!(sid = %s.id, error = %e, "could not send welcome");
@@ -153,11 +229,28 @@ async fn on_connect(s: SocketRef) {
     tracing::debug!(sid = %s.id, id = session.welcome.id, room = %session.welcome.room, "connected");
 }
 
-fn disconnect_reason(r: DisconnectReason) -> &'static str {
+/// Names why a connection ended, for `/stats`.
+fn disconnect_reason(
+    r: DisconnectReason,
+    ours: Option<&'static str>,
+    conn: Option<&ConnInfo>,
+    ping_window: std::time::Duration,
+) -> &'static str {
+    if let Some(why) = ours {
+        return why;
+    }
+    if conn.is_some_and(ConnInfo::was_slow_consumer) {
+        return "slow_consumer";
+    }
     match r {
+        // The peer stopped answering pings but is still sending us data: it is alive and not
+        // reading what we send.
+        DisconnectReason::HeartbeatTimeout if conn.is_some_and(|c| c.since_last_read() < ping_window / 2) => {
+            "slow_consumer"
+        }
+        DisconnectReason::HeartbeatTimeout => "heartbeat_timeout",
         DisconnectReason::TransportClose => "transport_close",
         DisconnectReason::TransportError => "transport_error",
-        DisconnectReason::HeartbeatTimeout => "heartbeat_timeout",
         DisconnectReason::ClientNSDisconnect => "client_disconnect",
         DisconnectReason::ServerNSDisconnect => "server_disconnect",
         DisconnectReason::ClosingServer => "closing_server",
@@ -166,7 +259,7 @@ fn disconnect_reason(r: DisconnectReason) -> &'static str {
     }
 }
 
-/// Extractor that decodes an `input` packet and queues it for the room.
+/// Extractor that decodes an `input` packet, applies the input rate and queues it for the room.
 ///
 /// socketioxide runs extractors synchronously as packets arrive and only then spawns the handler,
 /// so doing the work here keeps each client's inputs in arrival order.
@@ -181,16 +274,38 @@ impl FromMessageParts<LocalAdapter> for QueuedInput {
         let Some(session) = s.extensions.get::<Session>() else {
             return Ok(QueuedInput);
         };
-        session.stats.inputs_received.fetch_add(1, Relaxed);
-        match decoded {
-            Ok((input,)) => session.room.input(InputEnvelope {
-                conn: session.conn,
-                input,
-            }),
+        let st = &session.stats;
+        st.received_from(&session.client, 1);
+        let now = Instant::now();
+        let mut budget = session.budget.lock().unwrap_or_else(|p| p.into_inner());
+        let offence = match decoded {
             Err(e) => {
-                session.stats.reject(RejectReason::Parse, 1);
+                st.rejected_for(&session.client, RejectReason::Parse, 1);
                 tracing::debug!(sid = %s.id, error = %e, "input rejected: not [seq, dx, dy, buttons]");
+                true
             }
+            Ok(_) if !budget.inputs.take(now) => {
+                st.dropped_for(&session.client, DropReason::Rate, 1);
+                true
+            }
+            Ok((input,)) => {
+                session.room.input(InputEnvelope {
+                    conn: session.conn,
+                    input,
+                    client: session.client.clone(),
+                });
+                false
+            }
+        };
+        if offence && !budget.offences.take(now) && session.end_reason.set("abuse").is_ok() {
+            drop(budget);
+            tracing::warn!(sid = %s.id, "too many invalid or excess inputs: disconnecting (abuse)");
+            let bye = Bye {
+                reason: "abuse".into(),
+                message: "too many invalid or excess inputs".into(),
+            };
+            let _ = s.emit(events::BYE, &bye);
+            let _ = s.clone().disconnect();
         }
         Ok(QueuedInput)
     }

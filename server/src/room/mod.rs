@@ -48,7 +48,7 @@ use crate::rules::{
 use crate::sim::movement::{step, validate_direction};
 use crate::sim::snapshot::build_entity_block;
 use crate::sim::{EntityKey, MoveParams, World};
-use crate::stats::{DropReason, RejectReason, Stats, TickTimes};
+use crate::stats::{ClientStats, DropReason, RejectReason, Stats, TickTimes};
 
 /// Identifies one connection to the server (assigned by the network layer, never reused).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -67,6 +67,8 @@ pub struct JoinTicket {
     pub name: String,
     /// Where the room sends this player's messages.
     pub link: Box<dyn PlayerLink>,
+    /// The connection's input counters.
+    pub client: Arc<ClientStats>,
     /// Gets the `welcome` or the refusal.
     pub reply: oneshot::Sender<Result<Welcome, Refusal>>,
 }
@@ -85,12 +87,14 @@ pub enum Control {
 }
 
 /// An input on its way to a room.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct InputEnvelope {
     /// The connection it came from (the only thing that decides whose entity moves).
     pub conn: ConnId,
     /// The input as decoded.
     pub input: InputMsg,
+    /// The sending connection's counters.
+    pub client: Arc<ClientStats>,
 }
 
 /// Engine settings of a room, resolved from the rules' config and the server's overrides.
@@ -118,6 +122,7 @@ struct Player {
     entity: EntityKey,
     net_id: u16,
     link: Box<dyn PlayerLink>,
+    client: Arc<ClientStats>,
     ready: bool,
     joined_tick: u64,
     /// Messages for this player queued before it was ready.
@@ -409,12 +414,12 @@ impl Room {
         // The input channel is bounded, so this loop is too.
         while let Ok(env) = inputs.try_recv() {
             let Some(p) = self.by_conn.get(&env.conn).and_then(|id| self.players.map.get_mut(id)) else {
-                self.stats.drop_inputs(DropReason::UnknownPlayer, 1);
+                self.stats.dropped_for(&env.client, DropReason::UnknownPlayer, 1);
                 continue;
             };
             if p.pending.len() >= self.settings.input_buffer {
                 p.pending.pop_front();
-                self.stats.drop_inputs(DropReason::BufferFull, 1);
+                self.stats.dropped_for(&p.client, DropReason::BufferFull, 1);
             }
             p.pending.push_back(env.input);
         }
@@ -519,6 +524,7 @@ impl Room {
                 entity,
                 net_id,
                 link: t.link,
+                client: t.client,
                 ready: false,
                 joined_tick: self.tick,
                 early: Vec::new(),
@@ -570,7 +576,7 @@ impl Room {
         self.world.remove(p.entity);
         let unused = p.pending.len() as u64;
         if unused > 0 {
-            self.stats.drop_inputs(DropReason::UnknownPlayer, unused);
+            self.stats.dropped_for(&p.client, DropReason::UnknownPlayer, unused);
         }
         tracing::info!(room = %self.name, player = %id, reason = reason.as_str(), "player left");
         if let Ok(v) = to_msgpack_value(&Left {
@@ -611,7 +617,7 @@ impl Room {
             let mut taken = 0usize;
             for i in v {
                 if !seq_newer(i.seq(), last) {
-                    self.stats.drop_inputs(DropReason::Replay, 1);
+                    self.stats.dropped_for(&p.client, DropReason::Replay, 1);
                     continue;
                 }
                 if taken == cap {
@@ -621,7 +627,7 @@ impl Room {
                 let dir = match validate_direction(i.dx(), i.dy()) {
                     Ok(d) => d,
                     Err(_) => {
-                        self.stats.reject(RejectReason::NonFinite, 1);
+                        self.stats.rejected_for(&p.client, RejectReason::NonFinite, 1);
                         // A rejected input still uses up its sequence number.
                         last = i.seq();
                         continue;
@@ -651,6 +657,7 @@ impl Room {
             let Some(p) = self.players.map.get(&inp.player) else {
                 continue;
             };
+            self.stats.applied_for(&p.client, 1);
             let Some(pos) = self.world.get(p.entity).map(|e| e.pos) else {
                 continue;
             };
@@ -659,7 +666,6 @@ impl Room {
                 e.pos = next;
             }
         }
-        self.stats.inputs_applied.fetch_add(self.batch.len() as u64, Relaxed);
         let batch = std::mem::take(&mut self.batch);
         self.hook("tick", |rules, ctx| rules.tick(ctx, &batch));
         self.batch = batch;
@@ -827,7 +833,7 @@ impl Room {
             }
             p.link.close();
             self.stats
-                .drop_inputs(DropReason::UnknownPlayer, p.pending.len() as u64);
+                .dropped_for(&p.client, DropReason::UnknownPlayer, p.pending.len() as u64);
         }
         self.by_conn.clear();
         self.stopped = true;

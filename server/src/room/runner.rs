@@ -62,8 +62,8 @@ impl RoomHandle {
     pub fn input(&self, env: InputEnvelope) {
         match self.inputs.try_send(env) {
             Ok(()) => {}
-            Err(TrySendError::Full(_)) => self.stats.drop_inputs(DropReason::QueueFull, 1),
-            Err(TrySendError::Disconnected(_)) => self.stats.drop_inputs(DropReason::UnknownPlayer, 1),
+            Err(TrySendError::Full(env)) => self.stats.dropped_for(&env.client, DropReason::QueueFull, 1),
+            Err(TrySendError::Disconnected(env)) => self.stats.dropped_for(&env.client, DropReason::UnknownPlayer, 1),
         }
     }
 
@@ -113,8 +113,9 @@ pub fn spawn_room(room: Room, stats: Arc<Stats>) -> Result<RoomHandle, RoomError
             }
             alive.store(false, SeqCst);
             // Account for inputs that were still queued when the loop ended.
-            let left = input_rx.try_iter().count() as u64;
-            thread_stats.drop_inputs(DropReason::UnknownPlayer, left);
+            for env in input_rx.try_iter() {
+                thread_stats.dropped_for(&env.client, DropReason::UnknownPlayer, 1);
+            }
         })
         .map_err(|e| RoomError::Thread(e.to_string()))?;
     Ok(RoomHandle {

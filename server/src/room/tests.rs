@@ -157,6 +157,7 @@ impl Harness {
                 conn,
                 name: name.into(),
                 link: Box::new(link.clone()),
+                client: Arc::default(),
                 reply,
             }))
             .unwrap();
@@ -168,6 +169,7 @@ impl Harness {
             .send(InputEnvelope {
                 conn,
                 input: InputMsg(seq, dx, dy, 0),
+                client: Arc::default(),
             })
             .unwrap();
     }
@@ -601,6 +603,7 @@ fn rules_can_kick_a_player() {
         .send(InputEnvelope {
             conn: a,
             input: InputMsg(1, 0.0, 0.0, 1),
+            client: Arc::default(),
         })
         .unwrap();
     h.ticks(2);
