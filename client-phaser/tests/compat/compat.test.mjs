@@ -70,13 +70,33 @@ function own(snap, id) {
   return snap.entities.find((e) => e.id === id);
 }
 
+/**
+ * Steps (dy per input, count) that bring a ship at `pos` to a spot from which `steps` inputs of
+ * dx = 1 move it freely to the right: spawn points are random and may sit against a wall.
+ */
+function laneToTheRight(w, pos, steps) {
+  const free = (p) => {
+    let q = p;
+    for (let i = 0; i < steps; i++) q = client.step(q, 1, 0, w.world, w.movement);
+    return q.x - p.x > steps * w.movement.max_speed * w.movement.dt * 0.99;
+  };
+  for (let k = 0; k < 200; k++) {
+    for (const dy of [-1, 1]) {
+      let p = pos;
+      for (let i = 0; i < k; i++) p = client.step(p, 0, dy, w.world, w.movement);
+      if (free(p)) return { dy, count: k };
+    }
+  }
+  throw new Error(`no free lane to the right from ${JSON.stringify(pos)}`);
+}
+
 /** Sends inputs at tick rate for `ms`; returns the last seq. */
-async function drive(c, ms, dx, dy, firstSeq = 1) {
+async function drive(c, ms, dx, dy, firstSeq = 1, maxInputs = Infinity) {
   let seq = firstSeq - 1;
   const every = 1000 / c.welcome.tick_rate;
   const start = performance.now();
   let next = start;
-  while (performance.now() - start < ms) {
+  while (performance.now() - start < ms && seq - firstSeq + 1 < maxInputs) {
     seq++;
     c.socket.emit("input", client.encodeInput(seq, dx, dy, 0));
     next += every;
@@ -181,10 +201,17 @@ describe("tickstate server compatibility", () => {
     const [joined] = await a.waitFor("joined", (j) => j.id === b.welcome.id);
     assert.deepEqual(joined, { id: b.welcome.id, name: "Watcher" });
 
-    await a.waitFor("snapshot");
+    const [spawnBin] = await a.waitFor("snapshot");
+    const spawn = own(client.decodeSnapshot(spawnBin, a.welcome.world), a.welcome.id);
+    const lane = laneToTheRight(a.welcome, spawn, 60);
+    let seq = 0;
+    if (lane.count > 0) {
+      seq = await drive(a, 10_000, 0, lane.dy, 1, lane.count);
+      await a.waitFor("snapshot", (bin) => client.decodeSnapshot(bin, a.welcome.world).ack === seq, 3000);
+    }
     const startIdx = a.log.length;
     const bStartIdx = b.log.length;
-    const lastSeq = await drive(a, 1000, 1, 0);
+    const lastSeq = await drive(a, 1000, 1, 0, seq + 1, 60);
     await a.waitFor("snapshot", (bin) => client.decodeSnapshot(bin, a.welcome.world).ack === lastSeq, 3000);
 
     const { world, movement, tick_rate } = a.welcome;
@@ -196,6 +223,7 @@ describe("tickstate server compatibility", () => {
     assert.ok(last.x > first.x + 10, `should move right: ${first.x} -> ${last.x}`);
     assert.ok(Math.abs(last.y - first.y) < 0.05, "dx=1, dy=0 should not move along y");
     const quantStep = world.width / 65535;
+    assert.ok(last.x - first.x > 60 * movement.max_speed * movement.dt * 0.8, `60 inputs should move ~60 steps: ${last.x - first.x}`);
     for (let i = 1; i < snaps.length; i++) {
       const p = own(snaps[i - 1], a.welcome.id);
       const q = own(snaps[i], a.welcome.id);
@@ -252,6 +280,72 @@ describe("tickstate server compatibility", () => {
     assert.ok(later.length > 0);
     for (const s of later) assert.equal(own(s, a.welcome.id), undefined, "A's entity should be gone");
     b.socket.disconnect();
+  });
+
+  it("a burst of inputs is applied at most 3 per tick; the newest always ends up applied", async () => {
+    // 25 at once: within the server's input burst allowance (tick_rate / 2, see the report on rates).
+    const c = await welcomed({ name: "Burst" });
+    const [bin0] = await c.waitFor("snapshot");
+    const start = own(client.decodeSnapshot(bin0, c.welcome.world), c.welcome.id);
+    const from = c.log.length;
+    for (let seq = 1; seq <= 25; seq++) c.socket.emit("input", client.encodeInput(seq, 0, seq % 2 ? 1 : -1, 0));
+    await c.waitFor("snapshot", (bin) => client.decodeSnapshot(bin, c.welcome.world).ack === 25, 3000);
+    const snaps = snapshots(c, from);
+    for (let i = 1; i < snaps.length; i++) {
+      const applied = snaps[i].ack - snaps[i - 1].ack;
+      assert.ok(applied <= 3 * (snaps[i].tick - snaps[i - 1].tick), `${applied} inputs in ${snaps[i].tick - snaps[i - 1].tick} ticks`);
+    }
+    // Alternating up/down: wherever the burst was cut (buffer_full), the ship ends within a step or two.
+    const end = own(snaps.at(-1), c.welcome.id);
+    const stepLen = c.welcome.movement.max_speed * c.welcome.movement.dt;
+    assert.ok(Math.abs(end.y - start.y) <= 2 * stepLen + 0.05, `moved ${end.y - start.y} in y`);
+    c.socket.disconnect();
+  });
+
+  it("a replayed (old) seq is dropped: no movement, ack does not go back", async () => {
+    const c = await welcomed({ name: "Replay" });
+    for (let seq = 1; seq <= 10; seq++) c.socket.emit("input", client.encodeInput(seq, 0, 0, 0));
+    await c.waitFor("snapshot", (bin) => client.decodeSnapshot(bin, c.welcome.world).ack === 10, 3000);
+    const from = c.log.length;
+    const before = own(snapshots(c).at(-1), c.welcome.id);
+    for (let seq = 3; seq <= 8; seq++) c.socket.emit("input", client.encodeInput(seq, 1, 1, 0));
+    await sleep(300);
+    for (const s of snapshots(c, from)) {
+      assert.equal(s.ack, 10);
+      const me = own(s, c.welcome.id);
+      assert.deepEqual([me.x, me.y], [before.x, before.y], "replayed inputs should not move the ship");
+    }
+    c.socket.disconnect();
+  });
+
+  it("a non-finite direction does not move the ship", async () => {
+    const c = await welcomed({ name: "NaN" });
+    await c.waitFor("snapshot");
+    const before = own(snapshots(c).at(-1), c.welcome.id);
+    c.socket.emit("input", [1, Number.NaN, 0, 0]);
+    c.socket.emit("input", [2, Number.POSITIVE_INFINITY, 0, 0]);
+    await sleep(300);
+    const last = snapshots(c).at(-1);
+    const me = own(last, c.welcome.id);
+    assert.deepEqual([me.x, me.y], [before.x, before.y]);
+    // PROTOCOL.md does not say whether a rejected input counts as applied for `ack`.
+    assert.ok(last.ack === 0 || last.ack === 2, `ack after two rejected inputs: ${last.ack}`);
+    c.socket.disconnect();
+  });
+
+  it("rooms are separate worlds", async () => {
+    const main = await welcomed({ name: "InMain" });
+    const other = await welcomed({ name: "InAlpha", room: "alpha-1" });
+    assert.equal(other.welcome.room, "alpha-1");
+    assert.deepEqual(other.welcome.players.map((p) => p.name), ["InAlpha"]);
+    await other.waitFor("snapshot");
+    await sleep(200);
+    const ships = snapshots(other)
+      .at(-1)
+      .entities.filter((e) => e.kind !== 3);
+    assert.deepEqual(ships.map((e) => e.id), [other.welcome.id], "only my ship in room alpha-1");
+    main.socket.disconnect();
+    other.socket.disconnect();
   });
 
   it("Star Collector sends scores on join and has ships (kind 1/2) and stars (kind 3)", async () => {
