@@ -44,6 +44,15 @@ export interface Frame {
   readonly entities: ReadonlyMap<number, DrawnEntity>;
 }
 
+export interface SessionOptions {
+  /**
+   * Entity kinds that do not move smoothly (they sit still, or jump when the rules move them):
+   * drawn where the newest snapshot has them, without the interpolation delay. Star Collector's
+   * stars: a star you touch vanishes two snapshot intervals sooner.
+   */
+  readonly staticKinds?: readonly number[];
+}
+
 export class GameSession {
   readonly welcome: Welcome;
   readonly id: number;
@@ -61,8 +70,11 @@ export class GameSession {
   private ack = 0;
   private ownKind: number | null = null;
   private lastFrameAt: number | null = null;
+  private readonly staticKinds: ReadonlySet<number>;
+  private newestStatic: RenderedEntity[] = [];
 
-  constructor(welcome: Welcome, send: (msg: InputMsg) => void) {
+  constructor(welcome: Welcome, send: (msg: InputMsg) => void, options: SessionOptions = {}) {
+    this.staticKinds = new Set(options.staticKinds ?? []);
     this.welcome = welcome;
     this.id = welcome.id;
     this.send = send;
@@ -107,6 +119,11 @@ export class GameSession {
     this.ownKind = own ? own.kind : null;
     this.lastCorrection = this.predictor.reconcile(snapshot.ack, own ? { x: own.x, y: own.y } : null);
     this.interp.push(snapshot, now);
+    if (this.staticKinds.size > 0) {
+      this.newestStatic = snapshot.entities
+        .filter((e) => this.staticKinds.has(e.kind))
+        .map((e) => ({ id: e.id, kind: e.kind, x: e.x, y: e.y }));
+    }
   }
 
   onJoined(j: Joined): void {
@@ -146,6 +163,9 @@ export class GameSession {
     this.lastFrameAt = now;
     const entities = new Map<number, DrawnEntity>();
     for (const e of this.interp.sample(now).values()) {
+      if (e.id !== this.id && !this.staticKinds.has(e.kind)) entities.set(e.id, { ...e, own: false });
+    }
+    for (const e of this.newestStatic) {
       if (e.id !== this.id) entities.set(e.id, { ...e, own: false });
     }
     const own = this.predictor.renderPosition(this.clock.alpha);

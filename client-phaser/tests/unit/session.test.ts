@@ -103,6 +103,18 @@ describe("GameSession", () => {
     expect(f.entities.get(5)!.y).toBeCloseTo(server.y, 1);
   });
 
+  it("draws static kinds (stars) where the newest snapshot has them, without the interpolation delay", () => {
+    const sent: InputMsg[] = [];
+    const s = new GameSession(welcome, (m) => sent.push(m), { staticKinds: [3] });
+    s.onSnapshot(snapshot(1000, 0, [entity(300, 3, 100, 100), entity(9, 2, 100, 100)]), 0);
+    s.onSnapshot(snapshot(1002, 0, [entity(300, 3, 900, 900), entity(9, 2, 104, 100)]), 2 * TICK_MS);
+    const f = s.frame(2 * TICK_MS);
+    expect(f.entities.get(300)).toMatchObject({ x: expect.closeTo(900, 0), y: expect.closeTo(900, 0), own: false });
+    expect(f.entities.get(9)!.x).toBeLessThan(104); // ships are still drawn in the past
+    s.onSnapshot(snapshot(1004, 0, [entity(9, 2, 108, 100)]), 4 * TICK_MS);
+    expect(s.frame(4 * TICK_MS).entities.has(300)).toBe(false);
+  });
+
   it("ignores stale snapshots and hides its own ship while it is not in the world", () => {
     const { s } = session();
     s.onSnapshot(snapshot(1000, 0, [entity(5, 1, 800, 600)]), 0);

@@ -111,7 +111,7 @@ export class Game extends Phaser.Scene {
   /** A fresh `welcome` (first connect or a reconnect): start over from it. */
   private startSession(w: Welcome): void {
     for (const id of [...this.views.keys()]) this.removeView(id, false);
-    this.session = new GameSession(w, (msg) => this.conn.sendInput(msg));
+    this.session = new GameSession(w, (msg) => this.conn.sendInput(msg), { staticKinds: [Kind.star] });
     if (this.scores) this.session.onScores(this.scores);
     this.layout(w.world);
   }
