@@ -183,13 +183,13 @@ export class Game extends Phaser.Scene {
   private draw(frame: Frame, deltaMs: number): void {
     const s = this.session;
     for (const e of frame.entities.values()) {
-      const v = this.views.get(e.id) ?? this.addView(e);
-      if (v.kind !== e.kind) {
+      let v = this.views.get(e.id);
+      if (v && v.kind !== e.kind) {
+        // The rules changed what this entity is (a ship switched teams): draw it anew.
         this.removeView(e.id, false);
-        this.draw(frame, deltaMs);
-        return;
+        v = undefined;
       }
-      this.updateView(v, e, deltaMs, s?.names.get(e.id) ?? null);
+      this.updateView(v ?? this.addView(e), e, deltaMs, s?.names.get(e.id) ?? null);
     }
     for (const id of [...this.views.keys()]) {
       if (!frame.entities.has(id)) this.removeView(id, true);
