@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Parser;
+use tickstate_server::config::{ConnLimits, InputPolicy};
 use tickstate_server::game::StarCollector;
 use tickstate_server::{ServerConfig, rules_of, run};
 use tracing_subscriber::EnvFilter;
@@ -29,6 +30,25 @@ struct Args {
     /// Seed for the rooms' random numbers (for reproducible runs).
     #[arg(long, env = "TICKSTATE_SEED")]
     seed: Option<u64>,
+    /// Open connections in total (0 = unlimited).
+    #[arg(long, env = "TICKSTATE_MAX_CONNS", default_value_t = 10_000)]
+    max_conns: usize,
+    /// Open connections from one IP address (0 = unlimited). Behind a proxy every client has the
+    /// proxy's address: raise or disable this there.
+    #[arg(long, env = "TICKSTATE_MAX_CONNS_PER_IP", default_value_t = 256)]
+    max_conns_per_ip: usize,
+    /// New connections per second from one IP address, with a burst of twice as many (0 = unlimited).
+    #[arg(long, env = "TICKSTATE_CONN_RATE_PER_IP", default_value_t = 50.0)]
+    conn_rate_per_ip: f64,
+    /// Comma-separated `Origin` values allowed to open Socket.IO connections (default: any).
+    #[arg(long, env = "TICKSTATE_ALLOWED_ORIGINS", value_delimiter = ',')]
+    allowed_origins: Vec<String>,
+    /// Inputs per second a client may send [default: 1.25 x the tick rate].
+    #[arg(long, env = "TICKSTATE_INPUT_RATE")]
+    input_rate: Option<f64>,
+    /// Inputs a client may send at once beyond the rate [default: half the tick rate].
+    #[arg(long, env = "TICKSTATE_INPUT_BURST")]
+    input_burst: Option<f64>,
 }
 
 #[tokio::main]
@@ -41,12 +61,26 @@ async fn main() -> anyhow::Result<()> {
     if let (Some(t), Some(s)) = (args.tick_rate, args.snapshot_rate) {
         anyhow::ensure!(s <= t, "--snapshot-rate ({s}) cannot be higher than --tick-rate ({t})");
     }
+    let defaults = ServerConfig::default();
     let config = ServerConfig {
         tick_rate: args.tick_rate,
         snapshot_rate: args.snapshot_rate,
         client_dir: args.client_dir,
         seed: args.seed,
-        ..ServerConfig::default()
+        limits: ConnLimits {
+            max_connections: args.max_conns,
+            max_per_ip: args.max_conns_per_ip,
+            rate_per_ip: args.conn_rate_per_ip,
+            burst_per_ip: args.conn_rate_per_ip * 2.0,
+            allowed_origins: args.allowed_origins.into_iter().filter(|o| !o.is_empty()).collect(),
+            ..defaults.limits.clone()
+        },
+        inputs: InputPolicy {
+            rate: args.input_rate,
+            burst: args.input_burst,
+            ..defaults.inputs
+        },
+        ..defaults
     };
     let listener = tokio::net::TcpListener::bind(args.bind)
         .await

@@ -151,7 +151,6 @@ describe("tickstate server compatibility", () => {
 
   it(
     "an absent name gives `Player <id>` with the network id",
-    { todo: "server names it after its internal PlayerId (server/src/room/mod.rs, `format!(\"Player {}\", id.0)`), not welcome.id" },
     async () => {
       const b = await welcomed({});
       const name = b.welcome.players.find((p) => p.id === b.welcome.id).name;

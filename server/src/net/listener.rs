@@ -275,10 +275,14 @@ fn origin_allowed<B>(req: &Request<B>, allowed: &[String]) -> bool {
     if allowed.is_empty() || !req.uri().path().starts_with("/socket.io") {
         return true;
     }
-    req.headers()
-        .get(header::ORIGIN)
-        .and_then(|o| o.to_str().ok())
-        .is_some_and(|o| allowed.iter().any(|a| a.eq_ignore_ascii_case(o)))
+    // Browsers always send `Origin` on a WebSocket upgrade; programs that send none are not
+    // browsers and could forge any value, so the allow-list does not apply to them.
+    match req.headers().get(header::ORIGIN) {
+        None => true,
+        Some(o) => o
+            .to_str()
+            .is_ok_and(|o| allowed.iter().any(|a| a.eq_ignore_ascii_case(o))),
+    }
 }
 
 fn prepare(stream: TcpStream, limits: &ConnLimits) -> io::Result<(TcpStream, std::net::TcpStream)> {

@@ -110,6 +110,8 @@ pub struct RoomSettings {
     pub max_inputs_per_tick: usize,
     /// Inputs a player may have waiting; older ones are dropped beyond it.
     pub input_buffer: usize,
+    /// Inputs allowed to wait before a tick applies more than one (evens out network jitter).
+    pub input_jitter_buffer: usize,
     /// Ticks a joined connection may take to become ready before it is removed.
     pub ready_timeout_ticks: u64,
     /// Seed of the rules' random number generator.
@@ -284,7 +286,8 @@ impl Room {
             snapshot_rate,
             max_players: cfg.max_players,
             max_inputs_per_tick: 3,
-            input_buffer: 16,
+            input_buffer: 32,
+            input_jitter_buffer: 2,
             ready_timeout_ticks: u64::from(tick_rate) * 5,
             seed,
         };
@@ -451,7 +454,7 @@ impl Room {
         }
         let id = PlayerId(self.next_player);
         let name = if t.name.is_empty() {
-            format!("Player {}", id.0)
+            format!("Player {}", self.world.peek_net_id())
         } else {
             t.name.clone()
         };
@@ -595,6 +598,7 @@ impl Room {
     fn validate(&mut self) {
         self.batch.clear();
         let cap = self.settings.max_inputs_per_tick;
+        let jitter = self.settings.input_jitter_buffer;
         let mut ids: Vec<PlayerId> = self.players.map.keys().copied().collect();
         ids.sort_unstable();
         for id in ids {
@@ -613,14 +617,28 @@ impl Room {
             };
             let mut v: Vec<InputMsg> = p.pending.drain(..).collect();
             v.sort_by_key(|i| i.seq().wrapping_sub(base));
+            // Drop replays and duplicates first, so only fresh inputs count below.
+            let mut fresh: Vec<InputMsg> = Vec::with_capacity(v.len());
+            let mut newest = base;
+            for i in v {
+                if seq_newer(i.seq(), newest) {
+                    newest = i.seq();
+                    fresh.push(i);
+                } else {
+                    self.stats.dropped_for(&p.client, DropReason::Replay, 1);
+                }
+            }
+            // One input per tick keeps motion even when inputs arrive in uneven bunches; more (up
+            // to the cap) only when more than `jitter` would be left waiting, to catch up.
+            let allowed = if fresh.len() > 1 + jitter {
+                cap.min(fresh.len() - jitter)
+            } else {
+                1
+            };
             let mut last = base;
             let mut taken = 0usize;
-            for i in v {
-                if !seq_newer(i.seq(), last) {
-                    self.stats.dropped_for(&p.client, DropReason::Replay, 1);
-                    continue;
-                }
-                if taken == cap {
+            for i in fresh {
+                if taken == allowed {
                     p.pending.push_back(i);
                     continue;
                 }

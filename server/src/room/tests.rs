@@ -205,10 +205,36 @@ fn join_gives_a_complete_welcome_and_an_entity() {
 }
 
 #[test]
-fn unnamed_players_get_a_name() {
-    let mut h = Harness::new(Open::default());
+fn unnamed_players_are_named_after_their_network_id() {
+    let mut h = Harness::new(StarCollector::default());
     let (_, _, w) = h.join("");
-    assert!(w.players[0].name.starts_with("Player "), "got {:?}", w.players[0].name);
+    let me = w.players.iter().find(|p| p.id == w.id).unwrap();
+    assert_eq!(me.name, format!("Player {}", w.id));
+}
+
+#[test]
+fn inputs_arriving_in_pairs_are_applied_one_per_tick() {
+    let mut h = Harness::new(Open::default());
+    let (conn, _, w) = h.join("Ada");
+    let step = w.movement.max_speed * w.movement.dt;
+    let mut seq = 0;
+    let mut last = h.pos(conn);
+    // Two inputs every other tick (the same rate as one per tick, but bunched by the network).
+    for t in 0..20 {
+        if t % 2 == 0 {
+            for _ in 0..2 {
+                seq += 1;
+                h.input(conn, seq, 1.0, 0.0);
+            }
+        }
+        h.tick();
+        let moved = (h.pos(conn) - last).length();
+        last = h.pos(conn);
+        assert!(
+            (moved - step).abs() < 1e-3,
+            "tick {t}: should move exactly one step, moved {moved}"
+        );
+    }
 }
 
 #[test]
@@ -264,9 +290,11 @@ fn at_most_three_inputs_apply_per_tick_and_the_rest_wait() {
     );
     h.tick();
     assert!(
-        (h.pos(conn).y - start.y - 5.0 * step).abs() < 1e-3,
-        "the other two next tick"
+        (h.pos(conn).y - start.y - 4.0 * step).abs() < 1e-3,
+        "with two waiting, one per tick"
     );
+    h.tick();
+    assert!((h.pos(conn).y - start.y - 5.0 * step).abs() < 1e-3, "and the last one");
     h.assert_accounted(5);
 }
 
@@ -328,14 +356,14 @@ fn non_finite_inputs_are_rejected_and_oversize_clamped() {
 fn a_flooding_client_loses_its_oldest_inputs_beyond_the_buffer() {
     let mut h = Harness::new(Open::default());
     let (conn, _, _) = h.join("Ada");
-    for seq in 1..=40 {
+    for seq in 1..=50 {
         h.input(conn, seq, 0.0, -1.0);
     }
     h.tick();
     let dropped = h.stats.dropped(DropReason::BufferFull);
-    assert_eq!(dropped, 24, "16 kept of 40");
-    h.ticks(10);
-    h.assert_accounted(40);
+    assert_eq!(dropped, 18, "32 kept of 50");
+    h.ticks(20);
+    h.assert_accounted(50);
 }
 
 #[test]

@@ -138,6 +138,15 @@ impl World {
         Ok(key)
     }
 
+    /// The network id the next spawn will get (if nothing else spawns first).
+    pub fn peek_net_id(&self) -> u16 {
+        let mut id = self.next_net_id;
+        while self.by_net_id.contains_key(&id) && self.by_net_id.len() < usize::from(u16::MAX) {
+            id = id.wrapping_add(1).max(1);
+        }
+        id
+    }
+
     fn alloc_net_id(&mut self) -> Option<u16> {
         if self.by_net_id.len() >= usize::from(u16::MAX) {
             return None;

@@ -133,3 +133,143 @@ pub async fn wait_stats(
 pub fn is_message(ev: &Event, name: &str) -> bool {
     matches!(ev, Event::Message { event, .. } if event == name)
 }
+
+/// A raw Socket.IO-over-WebSocket connection, for sending frames no real client would.
+pub struct Raw {
+    pub ws: tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+}
+
+/// A Socket.IO packet as the msgpack parser encodes it.
+pub fn packet(kind: u8, data: Option<rmpv::Value>) -> Vec<u8> {
+    let mut fields = vec![("type".into(), kind.into()), ("nsp".into(), "/".into())];
+    if let Some(d) = data {
+        fields.push(("data".into(), d));
+    }
+    let mut buf = Vec::new();
+    rmpv::encode::write_value(&mut buf, &rmpv::Value::Map(fields)).unwrap();
+    buf
+}
+
+impl Raw {
+    /// WebSocket upgrade and the Engine.IO OPEN packet; no Socket.IO CONNECT yet.
+    pub async fn open(base: &str) -> Self {
+        use futures_util::StreamExt;
+        let url = format!(
+            "{}/socket.io/?EIO=4&transport=websocket",
+            base.replace("http://", "ws://")
+        );
+        let (mut ws, _) = tokio_tungstenite::connect_async(url)
+            .await
+            .expect("websocket should open");
+        match ws.next().await {
+            Some(Ok(tokio_tungstenite::tungstenite::Message::Text(t))) if t.starts_with('0') => {}
+            other => panic!("expected OPEN, got {other:?}"),
+        }
+        Self { ws }
+    }
+
+    /// `open` plus a CONNECT with empty auth; waits for the CONNECT ack and `welcome`.
+    pub async fn joined(base: &str) -> Self {
+        let mut r = Self::open(base).await;
+        r.send(packet(0, Some(rmpv::Value::Map(vec![])))).await;
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(3);
+        loop {
+            let v = r.next_packet(deadline).await.expect("should get CONNECT and welcome");
+            let is_welcome = v
+                .as_map()
+                .and_then(|m| m.iter().find(|(k, _)| k.as_str() == Some("data")))
+                .is_some_and(|(_, d)| d.as_array().and_then(|a| a.first()).and_then(|e| e.as_str()) == Some("welcome"));
+            if is_welcome {
+                return r;
+            }
+        }
+    }
+
+    pub async fn send(&mut self, bytes: Vec<u8>) {
+        use futures_util::SinkExt;
+        let _ = self
+            .ws
+            .send(tokio_tungstenite::tungstenite::Message::Binary(bytes.into()))
+            .await;
+    }
+
+    pub async fn send_text(&mut self, text: &str) {
+        use futures_util::SinkExt;
+        let _ = self
+            .ws
+            .send(tokio_tungstenite::tungstenite::Message::Text(text.into()))
+            .await;
+    }
+
+    /// An event packet with raw msgpack for `data` (the `[name, ...args]` array).
+    pub async fn event_raw(&mut self, data_msgpack: &[u8]) {
+        // {type:2, nsp:"/", data:<raw>}
+        let mut buf = vec![0x83, 0xa4];
+        buf.extend_from_slice(b"type");
+        buf.push(0x02);
+        buf.push(0xa3);
+        buf.extend_from_slice(b"nsp");
+        buf.extend_from_slice(&[0xa1, b'/']);
+        buf.push(0xa4);
+        buf.extend_from_slice(b"data");
+        buf.extend_from_slice(data_msgpack);
+        self.send(buf).await;
+    }
+
+    /// The next binary packet, answering pings; `None` when the connection closed or time ran out.
+    pub async fn next_packet(&mut self, deadline: tokio::time::Instant) -> Option<rmpv::Value> {
+        use futures_util::{SinkExt, StreamExt};
+        use tokio_tungstenite::tungstenite::Message;
+        loop {
+            match tokio::time::timeout_at(deadline, self.ws.next()).await.ok()?? {
+                Ok(Message::Binary(b)) => return rmpv::decode::read_value(&mut &b[..]).ok(),
+                Ok(Message::Text(t)) if t.as_str() == "2" => {
+                    let _ = self.ws.send(Message::Text("3".into())).await;
+                }
+                Ok(Message::Close(_)) | Err(_) => return None,
+                Ok(_) => {}
+            }
+        }
+    }
+
+    /// True when the server closes the connection within `within` (pings are answered meanwhile).
+    pub async fn closed_within(&mut self, within: Duration) -> bool {
+        use futures_util::{SinkExt, StreamExt};
+        use tokio_tungstenite::tungstenite::Message;
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            match tokio::time::timeout_at(deadline, self.ws.next()).await {
+                Err(_) => return false,
+                Ok(None) | Ok(Some(Err(_))) | Ok(Some(Ok(Message::Close(_)))) => return true,
+                Ok(Some(Ok(Message::Text(t)))) if t.as_str() == "2" => {
+                    let _ = self.ws.send(Message::Text("3".into())).await;
+                }
+                Ok(Some(Ok(Message::Binary(b)))) => {
+                    // A Socket.IO DISCONNECT packet also counts as being closed.
+                    if let Ok(v) = rmpv::decode::read_value(&mut &b[..]) {
+                        let t = v
+                            .as_map()
+                            .and_then(|m| m.iter().find(|(k, _)| k.as_str() == Some("type")))
+                            .and_then(|(_, v)| v.as_u64());
+                        if t == Some(1) {
+                            return true;
+                        }
+                    }
+                }
+                Ok(Some(Ok(_))) => {}
+            }
+        }
+    }
+}
+
+/// Snapshots a client receives in `window`.
+pub async fn snapshots_in(c: &mut Client, window: Duration) -> usize {
+    let end = tokio::time::Instant::now() + window;
+    let mut n = 0;
+    while let Ok(Some(ev)) = tokio::time::timeout_at(end, c.events.recv()).await {
+        if matches!(ev, Event::Snapshot { .. }) {
+            n += 1;
+        }
+    }
+    n
+}
