@@ -316,6 +316,13 @@ pub async fn run_load(config: LoadConfig) -> Result<LoadResult, String> {
         set.abort_all();
     }
     bots.sort_by_key(|b| b.index);
+    let failed = bots.iter().filter(|b| b.connect_error.is_some()).count();
+    if failed > 0 {
+        notes.push(format!(
+            "{failed} bots could not connect. Every bot connects from the same IP: a server with per-IP \
+             limits (tickstate --max-conns-per-ip, --conn-rate-per-ip; 0 = unlimited) refuses the excess"
+        ));
+    }
     if config.progress == Progress::Live {
         eprintln!();
     }
@@ -363,7 +370,15 @@ async fn monitor(config: &LoadConfig, epoch: Instant, end: tokio::time::Instant,
         if now >= end {
             break;
         }
-        tokio::time::sleep_until((now + config.poll_interval).min(end)).await;
+        // Bots stop at `end`: sample a little before it, and skip a last sample shorter than half an
+        // interval.
+        let last_sample = end - Duration::from_millis(20).min(config.poll_interval / 4);
+        let next = (now + config.poll_interval).min(last_sample);
+        if next.saturating_duration_since(now) < config.poll_interval / 2 {
+            tokio::time::sleep_until(end).await;
+            break;
+        }
+        tokio::time::sleep_until(next).await;
         let server = poll_server(config, epoch, &mut ignored).await;
         let at = Instant::now();
         let dt = at.duration_since(last.0).as_secs_f64().max(1e-6);
