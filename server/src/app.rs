@@ -59,9 +59,10 @@ impl AppState {
         let overrides = crate::room::Overrides {
             tick_rate: config.tick_rate,
             snapshot_rate: config.snapshot_rate,
+            max_players: config.max_players,
         };
         Arc::new(Self {
-            rooms: Rooms::new(rules, overrides, stats.clone(), config.seed),
+            rooms: Rooms::new(rules, overrides, stats.clone(), config.seed, config.max_rooms),
             config,
             stats,
             next_conn: AtomicU64::new(1),

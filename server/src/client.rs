@@ -185,15 +185,59 @@ impl Client {
     /// # Errors
     /// [`ClientError::Refused`] with the server's `connect_error` message, or a transport error.
     pub async fn connect(base: &str, auth: &ConnectAuth) -> Result<Client, ClientError> {
-        tokio::time::timeout(Duration::from_secs(10), Self::connect_inner(base, auth))
+        Self::connect_from(base, auth, None).await
+    }
+
+    /// Like [`Client::connect`], from a chosen local address (e.g. `127.0.0.2`, so a load test can
+    /// spread its bots over several loopback addresses). `http://` only.
+    ///
+    /// # Errors
+    /// As [`Client::connect`].
+    pub async fn connect_from(
+        base: &str,
+        auth: &ConnectAuth,
+        local: Option<std::net::IpAddr>,
+    ) -> Result<Client, ClientError> {
+        tokio::time::timeout(Duration::from_secs(10), Self::connect_inner(base, auth, local))
             .await
             .map_err(|_| ClientError::Timeout("connect"))?
     }
 
-    async fn connect_inner(base: &str, auth: &ConnectAuth) -> Result<Client, ClientError> {
+    async fn connect_inner(
+        base: &str,
+        auth: &ConnectAuth,
+        local: Option<std::net::IpAddr>,
+    ) -> Result<Client, ClientError> {
         let ws_base = base.replacen("http://", "ws://", 1).replacen("https://", "wss://", 1);
         let url = format!("{}/socket.io/?EIO=4&transport=websocket", ws_base.trim_end_matches('/'));
-        let (mut ws, _) = tokio_tungstenite::connect_async(url).await?;
+        // Like a browser, send small frames at once: without TCP_NODELAY every input would wait
+        // for the previous segment's ACK (Nagle), adding tens of milliseconds.
+        let (mut ws, _) = match local {
+            None => tokio_tungstenite::connect_async_with_config(url, None, true).await?,
+            Some(ip) => {
+                let host = base.trim_start_matches("http://").trim_end_matches('/');
+                let addr: std::net::SocketAddr = tokio::net::lookup_host(host)
+                    .await
+                    .map_err(|e| ClientError::Protocol(format!("cannot resolve {host}: {e}")))?
+                    .next()
+                    .ok_or_else(|| ClientError::Protocol(format!("cannot resolve {host}")))?;
+                let sock = if ip.is_ipv4() {
+                    tokio::net::TcpSocket::new_v4()
+                } else {
+                    tokio::net::TcpSocket::new_v6()
+                }
+                .map_err(|e| ClientError::Protocol(e.to_string()))?;
+                sock.bind(std::net::SocketAddr::new(ip, 0))
+                    .map_err(|e| ClientError::Protocol(e.to_string()))?;
+                let tcp = sock
+                    .connect(addr)
+                    .await
+                    .map_err(|e| ClientError::Protocol(e.to_string()))?;
+                tcp.set_nodelay(true)
+                    .map_err(|e| ClientError::Protocol(e.to_string()))?;
+                tokio_tungstenite::client_async(url, tokio_tungstenite::MaybeTlsStream::Plain(tcp)).await?
+            }
+        };
         // Engine.IO OPEN: a text frame "0{...}".
         match ws.next().await {
             Some(Ok(Message::Text(t))) if t.starts_with('0') => {}

@@ -12,6 +12,10 @@ pub struct ServerConfig {
     pub tick_rate: Option<u32>,
     /// Overrides the rules' snapshot rate when set.
     pub snapshot_rate: Option<u32>,
+    /// Overrides the rules' players-per-room when set.
+    pub max_players: Option<usize>,
+    /// Rooms that may exist at once (0 = unlimited); joining a new room beyond it is refused.
+    pub max_rooms: usize,
     /// Folder with the built Phaser client, served at `/`.
     pub client_dir: PathBuf,
     /// Room joined when the connect auth names none.
@@ -68,6 +72,8 @@ impl Default for ServerConfig {
         Self {
             tick_rate: None,
             snapshot_rate: None,
+            max_players: None,
+            max_rooms: 100,
             client_dir: PathBuf::from("client-phaser/dist"),
             default_room: "main".into(),
             seed: None,

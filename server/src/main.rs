@@ -3,6 +3,7 @@
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::Context;
 use clap::Parser;
@@ -24,6 +25,12 @@ struct Args {
     /// Snapshots per second, at most the tick rate [default: the game's, 30 for Star Collector].
     #[arg(long, env = "TICKSTATE_SNAPSHOT_RATE", value_parser = clap::value_parser!(u32).range(1..=1000))]
     snapshot_rate: Option<u32>,
+    /// Players per room [default: the game's, 16 for Star Collector].
+    #[arg(long, env = "TICKSTATE_MAX_PLAYERS")]
+    max_players: Option<usize>,
+    /// Rooms that may exist at once (0 = unlimited).
+    #[arg(long, env = "TICKSTATE_MAX_ROOMS", default_value_t = 100)]
+    max_rooms: usize,
     /// Folder with the built Phaser client, served at `/`.
     #[arg(long, env = "TICKSTATE_CLIENT_DIR", default_value = "client-phaser/dist")]
     client_dir: PathBuf,
@@ -49,6 +56,21 @@ struct Args {
     /// Inputs a client may send at once beyond the rate [default: half the tick rate].
     #[arg(long, env = "TICKSTATE_INPUT_BURST")]
     input_burst: Option<f64>,
+    /// Largest WebSocket message (and frame) accepted from a client, in bytes.
+    #[arg(long, env = "TICKSTATE_MAX_MESSAGE_BYTES", default_value_t = 4096)]
+    max_message_bytes: usize,
+    /// Engine.IO ping interval in milliseconds.
+    #[arg(long, env = "TICKSTATE_PING_INTERVAL_MS", default_value_t = 5000)]
+    ping_interval_ms: u64,
+    /// Engine.IO ping timeout in milliseconds (a peer is dropped after interval + timeout).
+    #[arg(long, env = "TICKSTATE_PING_TIMEOUT_MS", default_value_t = 5000)]
+    ping_timeout_ms: u64,
+    /// Time allowed between the WebSocket upgrade and the Socket.IO CONNECT, in milliseconds.
+    #[arg(long, env = "TICKSTATE_CONNECT_TIMEOUT_MS", default_value_t = 5000)]
+    connect_timeout_ms: u64,
+    /// Time allowed to send a request's headers, the WebSocket upgrade included, in milliseconds.
+    #[arg(long, env = "TICKSTATE_HEADER_TIMEOUT_MS", default_value_t = 5000)]
+    header_timeout_ms: u64,
 }
 
 #[tokio::main]
@@ -66,8 +88,15 @@ async fn main() -> anyhow::Result<()> {
         tick_rate: args.tick_rate,
         snapshot_rate: args.snapshot_rate,
         client_dir: args.client_dir,
+        max_players: args.max_players,
+        max_rooms: args.max_rooms,
         seed: args.seed,
+        max_message_bytes: args.max_message_bytes.max(256),
+        ping_interval: Duration::from_millis(args.ping_interval_ms.max(100)),
+        ping_timeout: Duration::from_millis(args.ping_timeout_ms.max(100)),
+        connect_timeout: Duration::from_millis(args.connect_timeout_ms.max(100)),
         limits: ConnLimits {
+            header_read_timeout: Duration::from_millis(args.header_timeout_ms.max(100)),
             max_connections: args.max_conns,
             max_per_ip: args.max_conns_per_ip,
             rate_per_ip: args.conn_rate_per_ip,

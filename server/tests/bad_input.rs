@@ -108,3 +108,44 @@ async fn ping_is_acknowledged_with_the_same_value() {
     assert_eq!(v.as_f64(), Some(1234.5));
     server.stop().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s1_inputs_that_name_another_player_move_nobody_else() {
+    let server = TestServer::start().await;
+    let mut a = server.connect("Mallory").await;
+    let mut b = server.connect("Bob").await;
+    let bid = b.welcome.id;
+    let before = b.next_snapshot(Duration::from_secs(2)).await.unwrap();
+    let pos_b = |s: &tickstate_shared::Snapshot| *s.entities.iter().find(|e| e.id == bid).unwrap();
+    let s = &a.sender;
+    // B's id in every place it could be smuggled: extra array elements, a map, the event args.
+    s.emit(
+        "input",
+        Value::Array(vec![1.into(), 1.into(), 0.into(), 0.into(), u64::from(bid).into()]),
+    )
+    .await
+    .unwrap();
+    s.emit(
+        "input",
+        Value::Map(vec![
+            ("seq".into(), 2.into()),
+            ("dx".into(), 1.into()),
+            ("entity".into(), u64::from(bid).into()),
+        ]),
+    )
+    .await
+    .unwrap();
+    for seq in 3..=20u32 {
+        s.input(InputMsg(seq, -1.0, 0.0, u32::from(bid))).await.unwrap(); // B's id as the buttons field
+    }
+    wait_stats(&server, "20 inputs accounted for", |st| {
+        st["inputs"]["received"] == 20 && st["inputs"]["in_flight"] == 0
+    })
+    .await;
+    let after = b.next_snapshot(Duration::from_secs(2)).await.unwrap();
+    assert_eq!(pos_b(&before), pos_b(&after), "B's entity should not have moved");
+    // A's own entity did move, by its own valid inputs.
+    let snap = a.next_snapshot(Duration::from_secs(2)).await.unwrap();
+    assert_eq!(snap.ack, 20);
+    server.stop().await.unwrap();
+}

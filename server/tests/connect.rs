@@ -150,3 +150,34 @@ async fn auth_of_the_wrong_type_is_refused() {
     wait_stats(&server, "no players", |s| s["players"] == 0).await;
     server.stop().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rooms_and_seats_are_bounded() {
+    let config = tickstate_server::ServerConfig {
+        max_rooms: 2,
+        max_players: Some(1),
+        ..Default::default()
+    };
+    let server = TestServer::start_with(config).await;
+    let room = |r: &str| ConnectAuth {
+        room: Some(r.into()),
+        ..Default::default()
+    };
+    let _a = Client::connect(&server.base, &room("a")).await.unwrap();
+    let _b = Client::connect(&server.base, &room("b")).await.unwrap();
+    match Client::connect(&server.base, &room("c")).await {
+        Err(ClientError::Refused(m)) => assert_eq!(m, "too_many_rooms"),
+        other => panic!(
+            "a third room should be refused, got {:?}",
+            other.map(|c| c.welcome.room)
+        ),
+    }
+    match Client::connect(&server.base, &room("a")).await {
+        Err(ClientError::Refused(m)) => assert_eq!(m, "room_full", "--max-players 1 overrides the game's 16"),
+        other => panic!(
+            "a second player in a should be refused, got {:?}",
+            other.map(|c| c.welcome.room)
+        ),
+    }
+    server.stop().await.unwrap();
+}

@@ -234,6 +234,8 @@ pub struct Overrides {
     pub tick_rate: Option<u32>,
     /// Replaces `RulesConfig::snapshot_rate`.
     pub snapshot_rate: Option<u32>,
+    /// Replaces `RulesConfig::max_players`.
+    pub max_players: Option<usize>,
 }
 
 /// Why a room could not be created.
@@ -284,7 +286,7 @@ impl Room {
         let settings = RoomSettings {
             tick_rate,
             snapshot_rate,
-            max_players: cfg.max_players,
+            max_players: overrides.max_players.unwrap_or(cfg.max_players),
             max_inputs_per_tick: 3,
             input_buffer: 32,
             input_jitter_buffer: 2,

@@ -18,6 +18,7 @@ pub struct Rooms {
     overrides: Overrides,
     stats: Arc<Stats>,
     seed: Option<u64>,
+    max_rooms: usize,
     created: AtomicU64,
     closing: AtomicBool,
 }
@@ -35,8 +36,15 @@ impl std::fmt::Debug for Rooms {
 
 impl Rooms {
     /// An empty registry.
-    pub fn new(factory: RulesFactory, overrides: Overrides, stats: Arc<Stats>, seed: Option<u64>) -> Self {
+    pub fn new(
+        factory: RulesFactory,
+        overrides: Overrides,
+        stats: Arc<Stats>,
+        seed: Option<u64>,
+        max_rooms: usize,
+    ) -> Self {
         Self {
+            max_rooms,
             rooms: Mutex::new(HashMap::new()),
             factory,
             overrides,
@@ -62,6 +70,11 @@ impl Rooms {
                 return Ok(h.clone());
             }
             tracing::warn!(room = name, "room had stopped; starting a new one");
+        }
+        // Each room is a thread ticking at its rate: bound how many clients can make.
+        let live = rooms.values().filter(|r| r.is_alive()).count();
+        if self.max_rooms > 0 && live >= self.max_rooms {
+            return Err(Refusal("too_many_rooms".into()));
         }
         let n = self.created.fetch_add(1, SeqCst);
         let seed = self.seed.map_or_else(rand::random, |s| s.wrapping_add(n));
