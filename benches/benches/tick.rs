@@ -107,6 +107,7 @@ impl Bench {
         let overrides = Overrides {
             tick_rate: Some(60),
             snapshot_rate: Some(60),
+            ..Overrides::default()
         };
         let mut room = Room::new("bench", rules, overrides, Arc::new(Stats::default()), 1).unwrap();
         let (control_tx, control) = channel();
