@@ -109,7 +109,7 @@ impl Bench {
             snapshot_rate: Some(60),
             ..Overrides::default()
         };
-        let mut room = Room::new("bench", rules, overrides, Arc::new(Stats::default()), 1).unwrap();
+        let mut room = Room::new("bench", rules, overrides, Arc::new(Stats::default()), Arc::default(), 1).unwrap();
         let (control_tx, control) = channel();
         let (inputs_tx, inputs_rx) = sync_channel(players * 4 + 16);
         let mut welcomes = Vec::new();
@@ -125,6 +125,7 @@ impl Bench {
                     name: String::new(),
                     link: Box::new(NullLink),
                     client: client.clone(),
+                    resume: None,
                     reply,
                 }))
                 .unwrap();

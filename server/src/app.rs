@@ -60,6 +60,8 @@ impl AppState {
             tick_rate: config.tick_rate,
             snapshot_rate: config.snapshot_rate,
             max_players: config.max_players,
+            hold: config.session_hold,
+            idle_dispose: config.room_idle,
         };
         Arc::new(Self {
             rooms: Rooms::new(rules, overrides, stats.clone(), config.seed, config.max_rooms),
@@ -84,6 +86,7 @@ pub fn router(state: Arc<AppState>) -> (Router, SocketIo) {
         .route("/stats", get(stats))
         .route("/metrics", get(metrics))
         .route("/stats/clients", get(clients))
+        .route("/rooms", get(rooms))
         .with_state(state)
         .fallback_service(client)
         .layer(layer);
@@ -120,6 +123,25 @@ async fn clients(State(state): State<Arc<AppState>>) -> Json<serde_json::Value> 
         })
         .collect();
     Json(json!({ "clients": list }))
+}
+
+/// The lobby: every running room with its seats.
+async fn rooms(State(state): State<Arc<AppState>>) -> Json<serde_json::Value> {
+    let list: Vec<_> = state
+        .rooms
+        .list()
+        .iter()
+        .map(|r| {
+            json!({
+                "id": r.name(),
+                "players": r.gauges().players.load(Relaxed),
+                "capacity": r.settings().max_players,
+                "tick_rate": r.settings().tick_rate,
+                "snapshot_rate": r.settings().snapshot_rate,
+            })
+        })
+        .collect();
+    Json(json!({ "rooms": list }))
 }
 
 async fn healthz() -> &'static str {

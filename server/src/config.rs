@@ -16,6 +16,10 @@ pub struct ServerConfig {
     pub max_players: Option<usize>,
     /// Rooms that may exist at once (0 = unlimited); joining a new room beyond it is refused.
     pub max_rooms: usize,
+    /// How long a dropped player's seat and entity are held for it to resume (zero: not held).
+    pub session_hold: Duration,
+    /// How long a room may stay empty before it is disposed of (zero: never).
+    pub room_idle: Duration,
     /// Folder with the built Phaser client, served at `/`.
     pub client_dir: PathBuf,
     /// Room joined when the connect auth names none.
@@ -74,6 +78,8 @@ impl Default for ServerConfig {
             snapshot_rate: None,
             max_players: None,
             max_rooms: 100,
+            session_hold: Duration::from_secs(20),
+            room_idle: Duration::from_secs(30),
             client_dir: PathBuf::from("client-phaser/dist"),
             default_room: "main".into(),
             seed: None,

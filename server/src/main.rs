@@ -31,6 +31,12 @@ struct Args {
     /// Rooms that may exist at once (0 = unlimited).
     #[arg(long, env = "TICKSTATE_MAX_ROOMS", default_value_t = 100)]
     max_rooms: usize,
+    /// How long a dropped player's seat and entity are held for it to resume, in milliseconds (0 = not held).
+    #[arg(long, env = "TICKSTATE_SESSION_HOLD_MS", default_value_t = 20_000)]
+    session_hold_ms: u64,
+    /// How long an empty room lives before it is disposed of, in milliseconds (0 = never).
+    #[arg(long, env = "TICKSTATE_ROOM_IDLE_MS", default_value_t = 30_000)]
+    room_idle_ms: u64,
     /// Folder with the built Phaser client, served at `/`.
     #[arg(long, env = "TICKSTATE_CLIENT_DIR", default_value = "client-phaser/dist")]
     client_dir: PathBuf,
@@ -90,6 +96,8 @@ async fn main() -> anyhow::Result<()> {
         client_dir: args.client_dir,
         max_players: args.max_players,
         max_rooms: args.max_rooms,
+        session_hold: Duration::from_millis(args.session_hold_ms),
+        room_idle: Duration::from_millis(args.room_idle_ms),
         seed: args.seed,
         max_message_bytes: args.max_message_bytes.max(256),
         ping_interval: Duration::from_millis(args.ping_interval_ms.max(100)),

@@ -90,7 +90,8 @@ pub enum LeaveReason {
     Disconnected,
     /// The rules kicked the player.
     Kicked,
-    /// The connection never finished joining, or stopped taking messages.
+    /// The connection never finished joining, stopped taking messages, or did not come back
+    /// within the hold period.
     Timeout,
 }
 
@@ -153,6 +154,14 @@ pub trait GameRules: Send + 'static {
 
     /// A player is leaving; its entity still exists during this call and is removed right after.
     fn on_leave(&mut self, _ctx: &mut Ctx<'_>, _player: PlayerId, _reason: LeaveReason) {}
+
+    /// A player's connection dropped; its seat and entity are held for the hold period (20 s by
+    /// default). The entity stays in the world and is shown as away. Pause the player here, or not.
+    fn on_disconnect(&mut self, _ctx: &mut Ctx<'_>, _player: PlayerId) {}
+
+    /// A held player came back with its resume token: same player, same entity. Send it the game
+    /// state it missed here (the engine sends the roster and a full snapshot).
+    fn on_reconnect(&mut self, _ctx: &mut Ctx<'_>, _player: PlayerId) {}
 
     /// One simulation tick. `inputs` are every input applied this tick, in order per player; the
     /// engine has already moved the players' entities for them.

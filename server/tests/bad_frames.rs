@@ -12,6 +12,8 @@ use tickstate_server::ServerConfig;
 fn config() -> ServerConfig {
     ServerConfig {
         connect_timeout: Duration::from_millis(500),
+        // Raw connections that are dropped here should not keep held seats around.
+        session_hold: Duration::ZERO,
         ..ServerConfig::default()
     }
 }

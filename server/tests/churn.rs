@@ -9,7 +9,12 @@ use common::{TestServer, wait_stats};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn join_leave_cycles_leave_nothing_behind() {
-    let server = TestServer::start().await;
+    // Abruptly dropped players keep their seats for the hold period; keep it short here.
+    let config = tickstate_server::ServerConfig {
+        session_hold: Duration::from_millis(200),
+        ..Default::default()
+    };
+    let server = TestServer::start_with(config).await;
     for round in 0..5 {
         let mut clients = Vec::new();
         for i in 0..16 {

@@ -15,6 +15,7 @@ fn config() -> ServerConfig {
     ServerConfig {
         ping_interval: Duration::from_millis(300),
         ping_timeout: Duration::from_millis(300),
+        session_hold: Duration::from_millis(800),
         ..ServerConfig::default()
     }
 }
@@ -49,11 +50,12 @@ async fn f1_a_client_that_stops_reading_is_dropped_as_a_slow_consumer() {
     });
     let n = snapshots_in(&mut healthy, Duration::from_secs(1)).await;
     assert!(n >= 24, "the healthy client keeps >= 80% of its snapshots ({n}/s)");
-    let s = wait_stats(&server, "5 slow consumers dropped", |s| {
+    wait_stats(&server, "5 slow consumers dropped", |s| {
         s["disconnects"]["slow_consumer"] == 5
     })
     .await;
-    assert_eq!(s["players"], 1);
+    // Their seats are held for the hold period, then released.
+    let s = wait_stats(&server, "held seats released", |s| s["players"] == 1).await;
     let rss = s["process"]["rss_bytes"].as_u64().unwrap();
     assert!(rss < 200 << 20, "server memory stays bounded ({rss} bytes)");
     drop(writer.await);
@@ -62,20 +64,33 @@ async fn f1_a_client_that_stops_reading_is_dropped_as_a_slow_consumer() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn f3_a_silent_peer_is_detected_within_ping_interval_plus_timeout() {
+async fn f3_a_silent_peer_is_detected_its_seat_held_then_released() {
     let server = TestServer::start_with(config()).await;
     let mut watcher = server.connect("watcher").await;
     let silent = Raw::joined(&server.base).await;
     let started = std::time::Instant::now();
-    // The silent peer neither reads nor writes from now on.
-    let left = watcher
-        .wait_for(Duration::from_secs(3), "left", |e| match e {
-            Event::Message { event, data } if event == "left" => Some(from_value::<Left>(data).unwrap()),
+    let id = watcher
+        .wait_for(Duration::from_secs(2), "joined", |e| match e {
+            Event::Message { event, data } if event == "joined" => {
+                Some(from_value::<tickstate_shared::protocol::PlayerInfo>(data).unwrap().id)
+            }
             _ => None,
         })
         .await
         .unwrap();
-    assert_eq!(left.reason, "timeout");
+    // The silent peer neither reads nor writes from now on. Within ping interval + timeout it is
+    // detected; its entity stays, marked away (bit 7), with its last state.
+    let away = watcher
+        .wait_for(Duration::from_secs(2), "away", |e| match e {
+            Event::Snapshot { snapshot, .. } => snapshot
+                .entities
+                .iter()
+                .find(|r| r.id == id && r.kind & 0x80 != 0)
+                .copied(),
+            _ => None,
+        })
+        .await
+        .unwrap();
     assert!(
         started.elapsed() < Duration::from_millis(1500),
         "detected after {:?}",
@@ -85,7 +100,24 @@ async fn f3_a_silent_peer_is_detected_within_ping_interval_plus_timeout() {
         s["disconnects"]["heartbeat_timeout"] == 1
     })
     .await;
-    assert_eq!(s["players"], 1, "the leave is handled once");
+    assert_eq!(s["players"], 2, "the seat is held");
+    // After the hold period the player leaves, once.
+    let left = watcher
+        .wait_for(Duration::from_secs(3), "left", |e| match e {
+            Event::Message { event, data } if event == "left" => Some(from_value::<Left>(data).unwrap()),
+            Event::Snapshot { snapshot, .. } => {
+                if let Some(r) = snapshot.entities.iter().find(|r| r.id == id) {
+                    assert_eq!((r.x, r.y), (away.x, away.y), "a held entity keeps its last state");
+                }
+                None
+            }
+            _ => None,
+        })
+        .await
+        .unwrap();
+    assert_eq!((left.id, left.reason.as_str()), (id, "timeout"));
+    let s = wait_stats(&server, "released", |s| s["players"] == 1).await;
+    assert_eq!(s["disconnects"]["heartbeat_timeout"], 1, "the leave is handled once");
     drop(silent);
     server.stop().await.unwrap();
 }

@@ -140,6 +140,10 @@ impl GameRules for StarCollector {
         }
     }
 
+    fn on_reconnect(&mut self, ctx: &mut Ctx<'_>, player: PlayerId) {
+        ctx.send(player, "scores", &self.scores);
+    }
+
     fn on_leave(&mut self, _ctx: &mut Ctx<'_>, player: PlayerId, _reason: LeaveReason) {
         self.teams.remove(&player);
     }

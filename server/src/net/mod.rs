@@ -105,36 +105,59 @@ pub async fn join(
     if token_too_long {
         return refuse("invalid_auth");
     }
-    let room_name = match auth.room.as_deref() {
-        None | Some("") => app.config.default_room.clone(),
-        Some(r) => match validate_room(r) {
-            Some(r) => r.to_owned(),
-            None => return refuse("invalid_room"),
-        },
-    };
-    let room = match app.rooms.get_or_create(&room_name) {
-        Ok(r) => r,
-        Err(e) => return refuse(&e.0),
-    };
     let conn = ConnId(app.next_conn.fetch_add(1, Relaxed));
     let client = Arc::new(ClientStats::default());
     let name = sanitize_name(auth.name.as_deref().unwrap_or(""));
-    let (reply, answer) = tokio::sync::oneshot::channel();
-    let ticket = JoinTicket {
-        conn,
-        name,
-        link: Box::new(SocketLink::new(s.clone())),
-        client: client.clone(),
-        reply,
-    };
-    if !room.control(Control::Join(ticket)) {
-        return refuse("room_unavailable");
-    }
-    let welcome = match tokio::time::timeout(app.config.join_timeout, answer).await {
-        Ok(Ok(Ok(w))) => w,
-        Ok(Ok(Err(refusal))) => return refuse(&refusal.0),
-        Ok(Err(_)) => return refuse("room_unavailable"),
-        Err(_) => return refuse("busy"),
+    // Which room: the token's (resume), the one asked for, or matchmaking. A room that stops or
+    // fills up between the choice and the join is retried.
+    let mut attempt = 0;
+    let (room, welcome) = loop {
+        attempt += 1;
+        let room = if let Some(token) = auth.token.as_deref() {
+            match app.rooms.sessions().room_of(token).and_then(|r| app.rooms.get(&r)) {
+                Some(r) => r,
+                None => return refuse("invalid_token"),
+            }
+        } else {
+            let chosen = match auth.room.as_deref() {
+                None | Some("") => app.rooms.pick(&app.config.default_room),
+                Some(r) => match validate_room(r) {
+                    Some(r) => app.rooms.get_or_create(r),
+                    None => return refuse("invalid_room"),
+                },
+            };
+            match chosen {
+                Ok(r) => r,
+                Err(e) => return refuse(&e.0),
+            }
+        };
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let ticket = JoinTicket {
+            conn,
+            name: name.clone(),
+            link: Box::new(SocketLink::new(s.clone())),
+            client: client.clone(),
+            resume: auth.token.clone(),
+            reply,
+        };
+        let outcome = if room.control(Control::Join(ticket)) {
+            match tokio::time::timeout(app.config.join_timeout, answer).await {
+                Ok(Ok(Ok(w))) => Ok(w),
+                Ok(Ok(Err(refusal))) => Err(refusal.0),
+                Ok(Err(_)) => Err("room_unavailable".to_owned()),
+                Err(_) => return refuse("busy"),
+            }
+        } else {
+            Err("room_unavailable".to_owned())
+        };
+        match outcome {
+            Ok(w) => break (room, w),
+            // Matchmaking raced another join, or the room was disposed of meanwhile: choose again.
+            Err(why) if attempt < 3 && (why == "room_unavailable" || (why == "room_full" && auth.room.is_none())) => {
+                continue;
+            }
+            Err(why) => return refuse(&why),
+        }
     };
     let tick_rate = f64::from(room.settings().tick_rate);
     let policy = app.config.inputs;
@@ -210,7 +233,13 @@ async fn on_connect(s: SocketRef, State(app): State<Arc<AppState>>) {
         } else {
             LeaveReason::Disconnected
         };
-        leave.room.control(Control::Leave(leave.conn, reason));
+        // A client that said goodbye (or that the server removed) leaves now; a connection that
+        // dropped keeps its seat for the hold period so the player can resume with its token.
+        let hold = !matches!(
+            why,
+            "client_disconnect" | "server_disconnect" | "abuse" | "closing_server"
+        );
+        leave.room.control(Control::Leave(leave.conn, reason, hold));
     });
     if let Err(e) = s.emit(events::WELCOME, &*session.welcome) {
         tracing::debug!(sid = %s.id, error = %e, "could not send welcome");

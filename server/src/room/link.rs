@@ -31,3 +31,16 @@ pub trait PlayerLink: Send {
     /// Closes the connection (after the messages already queued).
     fn close(&self);
 }
+
+/// The link of a player whose connection dropped and whose seat is held: sends nothing.
+pub(crate) struct Detached;
+
+impl PlayerLink for Detached {
+    fn send_snapshot(&self, _doc: Bytes) -> Result<(), LinkError> {
+        Err(LinkError::Closed)
+    }
+    fn emit(&self, _event: &str, _data: &rmpv::Value) -> Result<(), LinkError> {
+        Err(LinkError::Closed)
+    }
+    fn close(&self) {}
+}

@@ -69,6 +69,8 @@ pub struct JoinTicket {
     pub link: Box<dyn PlayerLink>,
     /// The connection's input counters.
     pub client: Arc<ClientStats>,
+    /// A resume token from an earlier `welcome`: take back that player's seat and entity.
+    pub resume: Option<String>,
     /// Gets the `welcome` or the refusal.
     pub reply: oneshot::Sender<Result<Welcome, Refusal>>,
 }
@@ -80,8 +82,9 @@ pub enum Control {
     Join(JoinTicket),
     /// The connection got its `welcome`; start sending it snapshots.
     Ready(ConnId),
-    /// The connection closed.
-    Leave(ConnId, LeaveReason),
+    /// The connection closed. With `hold`, the player's seat and entity are kept for the hold
+    /// period so that it can come back with its token; otherwise the player leaves now.
+    Leave(ConnId, LeaveReason, bool),
     /// Stop the room: tell every player and end the tick loop.
     Shutdown,
 }
@@ -114,6 +117,10 @@ pub struct RoomSettings {
     pub input_jitter_buffer: usize,
     /// Ticks a joined connection may take to become ready before it is removed.
     pub ready_timeout_ticks: u64,
+    /// Ticks a dropped player's seat and entity are held for it to come back (0: not held).
+    pub hold_ticks: u64,
+    /// Ticks a room may stay empty before it disposes of itself (0: never).
+    pub idle_dispose_ticks: u64,
     /// Seed of the rules' random number generator.
     pub seed: u64,
 }
@@ -125,6 +132,13 @@ struct Player {
     net_id: u16,
     link: Box<dyn PlayerLink>,
     client: Arc<ClientStats>,
+    token: String,
+    /// Set while the connection is gone and the seat is held: the tick it dropped.
+    held_since: Option<u64>,
+    /// Send a snapshot on the next tick even if it is not a snapshot tick (after a resume).
+    needs_snapshot: bool,
+    /// Became ready at least once (a resumed connection that dies again is held, not removed).
+    was_ready: bool,
     ready: bool,
     joined_tick: u64,
     /// Messages for this player queued before it was ready.
@@ -159,6 +173,29 @@ impl PlayerDirectory for Players {
             .collect();
         v.sort_by_key(|p| p.id);
         v
+    }
+}
+
+/// Which room each live resume token belongs to, shared by every room and the connect middleware.
+/// Rooms add a token when a player joins and remove it when the player finally leaves.
+#[derive(Debug, Default)]
+pub struct Sessions {
+    map: std::sync::Mutex<HashMap<String, String>>,
+}
+
+impl Sessions {
+    /// The room a live token belongs to.
+    pub fn room_of(&self, token: &str) -> Option<String> {
+        self.map.lock().unwrap_or_else(|p| p.into_inner()).get(token).cloned()
+    }
+    fn insert(&self, token: &str, room: &str) {
+        self.map
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(token.to_owned(), room.to_owned());
+    }
+    fn remove(&self, token: &str) {
+        self.map.lock().unwrap_or_else(|p| p.into_inner()).remove(token);
     }
 }
 
@@ -220,6 +257,8 @@ pub struct Room {
     outbox: Vec<Outgoing>,
     stats: Arc<Stats>,
     gauges: Arc<RoomGauges>,
+    sessions: Arc<Sessions>,
+    empty_ticks: u64,
     stopped: bool,
     // Scratch buffers reused every tick.
     batch: Vec<PlayerInput>,
@@ -228,7 +267,7 @@ pub struct Room {
 }
 
 /// Server-side overrides of the rules' config (from flags).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Overrides {
     /// Replaces `RulesConfig::tick_rate`.
     pub tick_rate: Option<u32>,
@@ -236,6 +275,22 @@ pub struct Overrides {
     pub snapshot_rate: Option<u32>,
     /// Replaces `RulesConfig::max_players`.
     pub max_players: Option<usize>,
+    /// How long a dropped player's seat is held (zero: not held).
+    pub hold: std::time::Duration,
+    /// How long a room may stay empty before it is disposed of (zero: never).
+    pub idle_dispose: std::time::Duration,
+}
+
+impl Default for Overrides {
+    fn default() -> Self {
+        Self {
+            tick_rate: None,
+            snapshot_rate: None,
+            max_players: None,
+            hold: std::time::Duration::from_secs(20),
+            idle_dispose: std::time::Duration::from_secs(30),
+        }
+    }
 }
 
 /// Why a room could not be created.
@@ -259,6 +314,7 @@ impl Room {
         rules: Box<dyn GameRules>,
         overrides: Overrides,
         stats: Arc<Stats>,
+        sessions: Arc<Sessions>,
         seed: u64,
     ) -> Result<Self, RoomError> {
         let cfg = rules.config();
@@ -291,6 +347,8 @@ impl Room {
             input_buffer: 32,
             input_jitter_buffer: 2,
             ready_timeout_ticks: u64::from(tick_rate) * 5,
+            hold_ticks: (overrides.hold.as_secs_f64() * f64::from(tick_rate)).round() as u64,
+            idle_dispose_ticks: (overrides.idle_dispose.as_secs_f64() * f64::from(tick_rate)).round() as u64,
             seed,
         };
         let mut room = Self {
@@ -316,6 +374,8 @@ impl Room {
             outbox: Vec::new(),
             stats,
             gauges: Arc::new(RoomGauges::default()),
+            sessions,
+            empty_ticks: 0,
             stopped: false,
             batch: Vec::new(),
             records: Vec::new(),
@@ -393,6 +453,17 @@ impl Room {
         self.send(docs);
         mark(Stage::Send);
         self.tick += 1;
+        self.empty_ticks = if self.players.map.is_empty() {
+            self.empty_ticks + 1
+        } else {
+            0
+        };
+        let idle = self.settings.idle_dispose_ticks;
+        if idle > 0 && self.empty_ticks > idle {
+            tracing::info!(room = %self.name, "room empty for its idle period; disposing of it");
+            self.shutdown("the room was empty");
+            return TickOutcome::Stopped;
+        }
         self.gauges.ticks.store(self.tick, Relaxed);
         self.gauges.players.store(self.players.map.len() as u64, Relaxed);
         self.gauges.entities.store(self.world.len() as u64, Relaxed);
@@ -435,9 +506,13 @@ impl Room {
         match c {
             Control::Join(t) => self.join(t),
             Control::Ready(conn) => self.ready(conn),
-            Control::Leave(conn, reason) => {
+            Control::Leave(conn, reason, hold) => {
                 if let Some(id) = self.by_conn.get(&conn).copied() {
-                    self.remove_player(id, reason);
+                    if hold && self.settings.hold_ticks > 0 {
+                        self.hold_player(id);
+                    } else {
+                        self.remove_player(id, reason);
+                    }
                 }
             }
             Control::Shutdown => self.shutdown("the server is shutting down"),
@@ -450,6 +525,9 @@ impl Room {
         };
         if self.by_conn.contains_key(&t.conn) {
             return refuse(t, "already_joined");
+        }
+        if t.resume.is_some() {
+            return self.resume(t);
         }
         if self.players.map.len() >= self.settings.max_players {
             return refuse(t, "room_full");
@@ -485,25 +563,19 @@ impl Room {
         };
         self.next_player += 1;
         let net_id = self.world.get(entity).map_or(0, |e| e.net_id());
-        let mut players: Vec<PlayerInfo> = self
-            .players
-            .map
-            .values()
-            .map(|p| PlayerInfo {
-                id: p.net_id,
-                name: p.name.clone(),
-            })
-            .collect();
+        let mut players = self.roster();
         players.push(PlayerInfo {
             id: net_id,
             name: name.clone(),
         });
         players.sort_by_key(|p| p.id);
+        // 128 random bits from the OS-seeded CSPRNG: unguessable.
+        let token = format!("{:032x}", rand::random::<u128>());
         let welcome = Welcome {
             protocol: PROTOCOL_VERSION,
             id: net_id,
             room: self.name.clone(),
-            token: format!("{:032x}", rand::random::<u128>()),
+            token: token.clone(),
             tick_rate: self.settings.tick_rate,
             snapshot_rate: self.settings.snapshot_rate,
             tick: self.tick as u32,
@@ -517,6 +589,7 @@ impl Room {
         };
         if t.reply.send(Ok(welcome)).is_err() {
             // The connection gave up waiting; undo without telling anyone.
+            self.hook("on_leave", |rules, ctx| rules.on_leave(ctx, id, LeaveReason::Timeout));
             self.world.remove(entity);
             tracing::debug!(room = %self.name, "join abandoned by the connection");
             return;
@@ -530,6 +603,10 @@ impl Room {
                 net_id,
                 link: t.link,
                 client: t.client,
+                token: token.clone(),
+                held_since: None,
+                needs_snapshot: false,
+                was_ready: false,
                 ready: false,
                 joined_tick: self.tick,
                 early: Vec::new(),
@@ -540,10 +617,113 @@ impl Room {
             },
         );
         self.by_conn.insert(t.conn, id);
+        self.sessions.insert(&token, &self.name);
         tracing::info!(room = %self.name, player = %id, net_id, name = %name, "player joined");
         if let Ok(v) = to_msgpack_value(&PlayerInfo { id: net_id, name }) {
             self.emit_all_except(id, events::JOINED, &v);
         }
+    }
+
+    /// Everyone in the room, as listed in `welcome.players`.
+    fn roster(&self) -> Vec<PlayerInfo> {
+        let mut v: Vec<PlayerInfo> = self
+            .players
+            .map
+            .values()
+            .map(|p| PlayerInfo {
+                id: p.net_id,
+                name: p.name.clone(),
+            })
+            .collect();
+        v.sort_by_key(|p| p.id);
+        v
+    }
+
+    /// Gives a held (or still connected) player's seat to a new connection presenting its token.
+    fn resume(&mut self, t: JoinTicket) {
+        let token = t.resume.clone().unwrap_or_default();
+        let found = self
+            .players
+            .map
+            .iter()
+            .find(|(_, p)| p.token == token)
+            .map(|(id, _)| *id);
+        let Some(id) = found else {
+            let _ = t.reply.send(Err(Refusal("invalid_token".into())));
+            return;
+        };
+        let welcome = {
+            let Some(p) = self.players.map.get(&id) else { return };
+            Welcome {
+                protocol: PROTOCOL_VERSION,
+                id: p.net_id,
+                room: self.name.clone(),
+                token: token.clone(),
+                tick_rate: self.settings.tick_rate,
+                snapshot_rate: self.settings.snapshot_rate,
+                tick: self.tick as u32,
+                world: self.world_info.clone(),
+                movement: MovementInfo {
+                    max_speed: self.move_params.max_speed,
+                    radius: self.move_params.radius,
+                    dt: self.move_params.dt,
+                },
+                players: self.roster(),
+            }
+        };
+        if t.reply.send(Ok(welcome)).is_err() {
+            return;
+        }
+        let was_held = self.players.map.get(&id).is_some_and(|p| p.held_since.is_some());
+        let Some(p) = self.players.map.get_mut(&id) else { return };
+        // Newest connection wins: the old one, if still open, is told and closed.
+        if p.held_since.is_none() {
+            if let Ok(v) = to_msgpack_value(&Bye {
+                reason: "replaced".into(),
+                message: "this player connected again elsewhere".into(),
+            }) {
+                let _ = p.link.emit(events::BYE, &v);
+            }
+            p.link.close();
+        }
+        self.by_conn.remove(&p.conn);
+        p.conn = t.conn;
+        p.link = t.link;
+        p.client = t.client;
+        p.held_since = None;
+        p.ready = false;
+        p.joined_tick = self.tick;
+        // The new welcome carries the roster; game state comes from `on_reconnect`.
+        p.early.clear();
+        p.needs_snapshot = true;
+        let entity = p.entity;
+        self.by_conn.insert(t.conn, id);
+        if let Some(e) = self.world.get_mut(entity) {
+            e.away = false;
+        }
+        tracing::info!(room = %self.name, player = %id, "player resumed its session");
+        if was_held {
+            self.hook("on_reconnect", |rules, ctx| rules.on_reconnect(ctx, id));
+        }
+    }
+
+    /// Keeps a dropped player's seat and entity for the hold period; others see it as away.
+    fn hold_player(&mut self, id: PlayerId) {
+        let tick = self.tick;
+        let Some(p) = self.players.map.get_mut(&id) else { return };
+        if p.held_since.is_some() {
+            return;
+        }
+        self.by_conn.remove(&p.conn);
+        p.link = Box::new(link::Detached);
+        p.ready = false;
+        p.held_since = Some(tick);
+        let entity = p.entity;
+        if let Some(e) = self.world.get_mut(entity) {
+            e.away = true;
+        }
+        tracing::info!(room = %self.name, player = %id, "connection dropped; seat held");
+        self.hook("on_disconnect", |rules, ctx| rules.on_disconnect(ctx, id));
     }
 
     fn ready(&mut self, conn: ConnId) {
@@ -551,6 +731,7 @@ impl Room {
             return;
         };
         p.ready = true;
+        p.was_ready = true;
         for (event, data) in p.early.drain(..) {
             let _ = p.link.emit(&event, &data);
         }
@@ -562,11 +743,28 @@ impl Room {
             .players
             .map
             .iter()
-            .filter(|(_, p)| !p.ready && self.tick.saturating_sub(p.joined_tick) > limit)
+            .filter(|(_, p)| !p.ready && p.held_since.is_none() && self.tick.saturating_sub(p.joined_tick) > limit)
             .map(|(id, _)| *id)
             .collect();
         for id in late {
-            tracing::debug!(room = %self.name, player = %id, "connection never became ready; removed");
+            if self.players.map.get(&id).is_some_and(|p| p.was_ready) {
+                // A resumed connection that died before it was ready: hold the seat again.
+                self.hold_player(id);
+            } else {
+                tracing::debug!(room = %self.name, player = %id, "connection never became ready; removed");
+                self.remove_player(id, LeaveReason::Timeout);
+            }
+        }
+        let hold = self.settings.hold_ticks;
+        let expired: Vec<PlayerId> = self
+            .players
+            .map
+            .iter()
+            .filter(|(_, p)| p.held_since.is_some_and(|t| self.tick.saturating_sub(t) > hold))
+            .map(|(id, _)| *id)
+            .collect();
+        for id in expired {
+            tracing::info!(room = %self.name, player = %id, "held seat expired");
             self.remove_player(id, LeaveReason::Timeout);
         }
     }
@@ -578,6 +776,7 @@ impl Room {
         self.hook("on_leave", |rules, ctx| rules.on_leave(ctx, id, reason));
         let Some(p) = self.players.map.remove(&id) else { return };
         self.by_conn.remove(&p.conn);
+        self.sessions.remove(&p.token);
         self.world.remove(p.entity);
         let unused = p.pending.len() as u64;
         if unused > 0 {
@@ -705,16 +904,21 @@ impl Room {
     }
 
     fn snapshot(&mut self) -> Vec<(PlayerId, Bytes)> {
-        if !self.snapshot_due() {
+        let due = self.snapshot_due();
+        if !due && !self.players.map.values().any(|p| p.ready && p.needs_snapshot) {
             return Vec::new();
         }
         build_entity_block(&self.world, &self.quantizer, &mut self.records, &mut self.block);
         let tick = self.tick as u32;
+        let block = &self.block;
         self.players
             .map
-            .iter()
-            .filter(|(_, p)| p.ready)
-            .map(|(id, p)| (*id, Bytes::from(encode_snapshot(tick, p.last_applied, &self.block))))
+            .iter_mut()
+            .filter(|(_, p)| p.ready && (due || p.needs_snapshot))
+            .map(|(id, p)| {
+                p.needs_snapshot = false;
+                (*id, Bytes::from(encode_snapshot(tick, p.last_applied, block)))
+            })
             .collect()
     }
 
@@ -852,6 +1056,7 @@ impl Room {
                 let _ = p.link.emit(events::BYE, v);
             }
             p.link.close();
+            self.sessions.remove(&p.token);
             self.stats
                 .dropped_for(&p.client, DropReason::UnknownPlayer, p.pending.len() as u64);
         }

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
 
-use super::{Overrides, Refusal, Room, RoomHandle, spawn_room};
+use super::{Overrides, Refusal, Room, RoomHandle, Sessions, spawn_room};
 use crate::rules::GameRules;
 use crate::stats::Stats;
 
@@ -19,6 +19,7 @@ pub struct Rooms {
     stats: Arc<Stats>,
     seed: Option<u64>,
     max_rooms: usize,
+    sessions: Arc<Sessions>,
     created: AtomicU64,
     closing: AtomicBool,
 }
@@ -45,6 +46,7 @@ impl Rooms {
     ) -> Self {
         Self {
             max_rooms,
+            sessions: Arc::default(),
             rooms: Mutex::new(HashMap::new()),
             factory,
             overrides,
@@ -78,7 +80,15 @@ impl Rooms {
         }
         let n = self.created.fetch_add(1, SeqCst);
         let seed = self.seed.map_or_else(rand::random, |s| s.wrapping_add(n));
-        let room = Room::new(name, (self.factory)(name), self.overrides, self.stats.clone(), seed).map_err(|e| {
+        let room = Room::new(
+            name,
+            (self.factory)(name),
+            self.overrides,
+            self.stats.clone(),
+            self.sessions.clone(),
+            seed,
+        )
+        .map_err(|e| {
             tracing::error!(room = name, error = %e, "cannot create room");
             Refusal("room_unavailable".into())
         })?;
@@ -90,9 +100,58 @@ impl Rooms {
         Ok(handle)
     }
 
-    /// Every room, sorted by name.
-    pub fn list(&self) -> Vec<RoomHandle> {
+    /// Live resume tokens and their rooms.
+    pub fn sessions(&self) -> &Sessions {
+        &self.sessions
+    }
+
+    /// The running room called `name`, if there is one.
+    pub fn get(&self, name: &str) -> Option<RoomHandle> {
         let rooms = self.rooms.lock().unwrap_or_else(|p| p.into_inner());
+        rooms.get(name).filter(|h| h.is_alive()).cloned()
+    }
+
+    /// Matchmaking: the fullest running room with a free seat, else a new room (`default_name` if
+    /// it is free, then `default_name-2`, `-3`, …).
+    ///
+    /// # Errors
+    /// As [`Rooms::get_or_create`].
+    pub fn pick(&self, default_name: &str) -> Result<RoomHandle, Refusal> {
+        let best = {
+            let rooms = self.rooms.lock().unwrap_or_else(|p| p.into_inner());
+            rooms
+                .values()
+                .filter(|h| h.is_alive())
+                .map(|h| {
+                    (
+                        h.gauges().players.load(std::sync::atomic::Ordering::Relaxed) as usize,
+                        h,
+                    )
+                })
+                .filter(|(n, h)| *n < h.settings().max_players)
+                .max_by(|a, b| a.0.cmp(&b.0).then_with(|| b.1.name().cmp(a.1.name())))
+                .map(|(_, h)| h.clone())
+        };
+        if let Some(h) = best {
+            return Ok(h);
+        }
+        let name = (1..)
+            .map(|i| {
+                if i == 1 {
+                    default_name.to_owned()
+                } else {
+                    format!("{default_name}-{i}")
+                }
+            })
+            .find(|n| self.get(n).is_none())
+            .unwrap_or_else(|| default_name.to_owned());
+        self.get_or_create(&name)
+    }
+
+    /// Every running room, sorted by name. Stopped rooms are forgotten here.
+    pub fn list(&self) -> Vec<RoomHandle> {
+        let mut rooms = self.rooms.lock().unwrap_or_else(|p| p.into_inner());
+        rooms.retain(|_, h| h.is_alive());
         let mut v: Vec<RoomHandle> = rooms.values().cloned().collect();
         v.sort_by(|a, b| a.name().cmp(b.name()));
         v

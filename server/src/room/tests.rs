@@ -114,7 +114,15 @@ struct Harness {
 impl Harness {
     fn new(rules: impl GameRules) -> Self {
         let stats = Arc::new(Stats::default());
-        let room = Room::new("test", Box::new(rules), Overrides::default(), stats.clone(), 7).unwrap();
+        let room = Room::new(
+            "test",
+            Box::new(rules),
+            Overrides::default(),
+            stats.clone(),
+            Arc::default(),
+            7,
+        )
+        .unwrap();
         let (control, control_rx) = mpsc::channel();
         let (inputs, inputs_rx) = mpsc::sync_channel(64);
         Self {
@@ -158,6 +166,7 @@ impl Harness {
                 name: name.into(),
                 link: Box::new(link.clone()),
                 client: Arc::default(),
+                resume: None,
                 reply,
             }))
             .unwrap();
@@ -388,7 +397,9 @@ fn leaving_removes_the_entity_and_tells_the_others() {
     assert_eq!(wb.players.len(), 2);
     h.tick();
     assert_eq!(h.room.world().len(), 2);
-    h.control.send(Control::Leave(a, LeaveReason::Disconnected)).unwrap();
+    h.control
+        .send(Control::Leave(a, LeaveReason::Disconnected, false))
+        .unwrap();
     h.ticks(2);
     assert_eq!(h.room.world().len(), 1);
     let left = link_b.events("left");
@@ -644,4 +655,132 @@ fn rules_can_kick_a_player() {
     let left: tickstate_shared::protocol::Left = crate::client::from_value(&link_b.events("left")[0]).unwrap();
     assert_eq!(left.reason, "kicked");
     assert_eq!(h.room.player_count(), 1);
+}
+
+// ---- sessions: hold, resume, replace, expire; room disposal --------------------------------
+
+impl Harness {
+    fn resume(&mut self, token: &str) -> (ConnId, FakeLink, Result<Welcome, Refusal>) {
+        let conn = ConnId(self.next_conn);
+        self.next_conn += 1;
+        let link = FakeLink::default();
+        let (reply, rx) = oneshot::channel();
+        self.control
+            .send(Control::Join(JoinTicket {
+                conn,
+                name: String::new(),
+                link: Box::new(link.clone()),
+                client: Arc::default(),
+                resume: Some(token.to_owned()),
+                reply,
+            }))
+            .unwrap();
+        self.tick();
+        let answer = rx.blocking_recv().unwrap();
+        if answer.is_ok() {
+            self.control.send(Control::Ready(conn)).unwrap();
+        }
+        (conn, link, answer)
+    }
+}
+
+#[test]
+fn a_dropped_player_is_held_then_resumes_the_same_entity_and_inputs_apply_once() {
+    let mut h = Harness::new(Open::default());
+    let (a, _, wa) = h.join("Ada");
+    let (_, link_b, _) = h.join("Bob");
+    for seq in 1..=5 {
+        h.input(a, seq, 1.0, 0.0);
+        h.tick();
+    }
+    let entity = h.room.entity_of(a).unwrap();
+    let pos = h.room.world().get(entity).unwrap().pos;
+    h.control
+        .send(Control::Leave(a, LeaveReason::Disconnected, true))
+        .unwrap();
+    h.ticks(4);
+    // Others see the ship as away (bit 7 of the kind), nobody got `left`.
+    let seen = link_b
+        .last_snapshot()
+        .entities
+        .into_iter()
+        .find(|e| e.id == wa.id)
+        .unwrap();
+    assert_eq!(seen.kind, 0x80 | 1);
+    assert!(link_b.events("left").is_empty());
+    assert_eq!(h.room.player_count(), 2, "the seat is held");
+    // Resume: same id, same entity, same place; a full snapshot arrives at once.
+    let (a2, link_a2, w) = h.resume(&wa.token);
+    let w = w.expect("the token should resume the session");
+    assert_eq!(w.id, wa.id);
+    assert_eq!(h.room.entity_of(a2), Some(entity));
+    assert_eq!(h.room.world().get(entity).unwrap().pos, pos);
+    h.tick();
+    let first = link_a2.last_snapshot();
+    assert_eq!(first.ack, 5, "the ack survives the reconnect");
+    assert_eq!(
+        first.entities.iter().find(|e| e.id == wa.id).unwrap().kind,
+        1,
+        "no longer away"
+    );
+    // The client resends what it had not seen acknowledged (4, 5 were applied) plus new ones.
+    for seq in 4..=8 {
+        h.input(a2, seq, 1.0, 0.0);
+    }
+    h.ticks(5);
+    assert_eq!(h.stats.dropped(DropReason::Replay), 2, "4 and 5 are not applied twice");
+    assert_eq!(h.stats.inputs_applied.load(Relaxed), 8, "each seq applied exactly once");
+}
+
+#[test]
+fn the_newest_connection_wins_and_the_old_one_is_told() {
+    let mut h = Harness::new(Open::default());
+    let (a, link_a, wa) = h.join("Ada");
+    let (a2, _, w) = h.resume(&wa.token);
+    assert_eq!(w.unwrap().id, wa.id);
+    let bye: tickstate_shared::protocol::Bye = crate::client::from_value(&link_a.events("bye")[0]).unwrap();
+    assert_eq!(bye.reason, "replaced");
+    assert!(link_a.0.lock().unwrap().closed);
+    // The old connection's late Leave does not remove the player.
+    h.control
+        .send(Control::Leave(a, LeaveReason::Disconnected, true))
+        .unwrap();
+    h.ticks(2);
+    assert_eq!(h.room.player_count(), 1);
+    assert!(h.room.entity_of(a2).is_some());
+    assert_eq!(h.room.world().len(), 1, "exactly one entity");
+}
+
+#[test]
+fn a_held_seat_expires_and_its_token_stops_working() {
+    let mut h = Harness::new(Open::default());
+    let (a, _, wa) = h.join("Ada");
+    let (_, link_b, _) = h.join("Bob");
+    h.control
+        .send(Control::Leave(a, LeaveReason::Disconnected, true))
+        .unwrap();
+    h.ticks(20 * 60 + 5);
+    assert_eq!(h.room.player_count(), 1);
+    let left: tickstate_shared::protocol::Left = crate::client::from_value(&link_b.events("left")[0]).unwrap();
+    assert_eq!((left.id, left.reason.as_str()), (wa.id, "timeout"));
+    let (_, _, again) = h.resume(&wa.token);
+    assert_eq!(again.unwrap_err(), Refusal("invalid_token".into()));
+    let (_, _, bad) = h.resume("not-a-token");
+    assert_eq!(bad.unwrap_err(), Refusal("invalid_token".into()));
+    assert_eq!(h.room.player_count(), 1, "bad tokens create nothing");
+}
+
+#[test]
+fn an_empty_room_disposes_of_itself_after_its_idle_period() {
+    let mut h = Harness::new(Open::default());
+    let (a, _, _) = h.join("Ada");
+    h.control
+        .send(Control::Leave(a, LeaveReason::Disconnected, false))
+        .unwrap();
+    let mut ticks = 0;
+    while h.tick() == TickOutcome::Continue {
+        ticks += 1;
+        assert!(ticks < 60 * 31, "the room should stop after 30 s empty");
+    }
+    assert!(ticks >= 60 * 30, "not before its idle period ({ticks} ticks)");
 }

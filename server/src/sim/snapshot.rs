@@ -15,7 +15,8 @@ pub fn build_entity_block(world: &World, quantizer: &Quantizer, records: &mut Ve
         let (x, y) = quantizer.quantize(e.pos.x, e.pos.y);
         EntityRecord {
             id: e.net_id(),
-            kind: e.kind,
+            // Bit 7 marks an entity whose player is away (seat held); kinds use bits 0-6.
+            kind: (e.kind & 0x7f) | if e.is_away() { 0x80 } else { 0 },
             x,
             y,
         }

@@ -50,6 +50,8 @@ pub struct Entity {
     pub radius: f32,
     /// The player controlling this entity, if any.
     pub owner: Option<PlayerId>,
+    /// The owning player's connection dropped and its seat is held (sent as bit 7 of the kind).
+    pub(crate) away: bool,
     net_id: u16,
 }
 
@@ -57,6 +59,11 @@ impl Entity {
     /// The compact id clients know this entity by.
     pub fn net_id(&self) -> u16 {
         self.net_id
+    }
+
+    /// True while the owning player is disconnected and its seat is held.
+    pub fn is_away(&self) -> bool {
+        self.away
     }
 
     /// True when this entity's box overlaps `other`'s.
@@ -132,6 +139,7 @@ impl World {
             pos,
             radius,
             owner,
+            away: false,
             net_id,
         });
         self.by_net_id.insert(net_id, key);
