@@ -159,7 +159,15 @@ impl Harness {
             spawn,
             log: log.clone(),
         };
-        let room = Room::new("props", Box::new(rules), Overrides::default(), stats.clone(), 1).unwrap();
+        let room = Room::new(
+            "props",
+            Box::new(rules),
+            Overrides::default(),
+            stats.clone(),
+            Arc::default(),
+            1,
+        )
+        .unwrap();
         let (control, control_rx) = mpsc::channel();
         let (inputs, inputs_rx) = mpsc::sync_channel(4096);
         Self {
@@ -190,6 +198,7 @@ impl Harness {
                 name: format!("c{}", conn.0),
                 link: Box::new(link.clone()),
                 client: client.clone(),
+                resume: None,
                 reply,
             }))
             .unwrap();
@@ -388,7 +397,7 @@ impl Harness {
     fn leave(&mut self, idx: usize) {
         let p = self.players.remove(idx);
         self.control
-            .send(Control::Leave(p.conn, LeaveReason::Disconnected))
+            .send(Control::Leave(p.conn, LeaveReason::Disconnected, false))
             .unwrap();
     }
 }
@@ -419,10 +428,9 @@ fn component() -> impl Strategy<Value = f32> {
 
 /// A world config: size, radius, speed, tick rate and a few walls anywhere (also across the edges).
 ///
-/// With `exact` the walls and the radius are multiples of 1/4, so the push-out sums (`wall.y +
-/// wall.h + r`) are exact in f32 as in the demo game, a step is at most two radii long, so it
-/// cannot pass through a wall, and walls keep two radii away from the world's edges. Without it the geometry is arbitrary floats and steps can be up to
-/// 100 radii, which today breaks the invariants (see the `known_` tests at the bottom).
+/// With `exact` the walls and the radius are multiples of 1/4 (exact sums in f32, as in the demo
+/// game) and a step is at most two radii long. Without it the geometry is arbitrary floats and steps
+/// can be up to 100 radii (the swept step must still never cross a wall).
 fn config(exact: bool) -> impl Strategy<Value = RulesConfig> {
     let q = move |v: f32| if exact { (v * 4.0).round() / 4.0 } else { v };
     (64.0f32..3000.0, 64.0f32..3000.0, 10u32..=240)
@@ -442,22 +450,14 @@ fn config(exact: bool) -> impl Strategy<Value = RulesConfig> {
                 proptest::collection::vec(wall, 0..6),
             )
         })
-        .prop_map(move |((w, h, tick_rate), radius, radii_per_tick, mut walls)| {
-            if exact {
-                // A wall closer to the world's edge than a player's width lets the end-of-step
-                // clamp push the box into it (`known_clamp_pushes_a_player_into_a_wall_near_the_edge`).
-                let m = 2.0 * radius;
-                walls.retain(|r| r.x >= m && r.y >= m && r.x + r.w <= w - m && r.y + r.h <= h - m);
-            }
-            RulesConfig {
-                tick_rate,
-                snapshot_rate: tick_rate,
-                max_players: 8,
-                world_size: Vec2::new(w, h),
-                walls,
-                max_speed: radii_per_tick * radius * tick_rate as f32,
-                player_radius: radius,
-            }
+        .prop_map(move |((w, h, tick_rate), radius, radii_per_tick, walls)| RulesConfig {
+            tick_rate,
+            snapshot_rate: tick_rate,
+            max_players: 8,
+            world_size: Vec2::new(w, h),
+            walls,
+            max_speed: radii_per_tick * radius * tick_rate as f32,
+            player_radius: radius,
         })
 }
 
@@ -567,11 +567,9 @@ proptest! {
         run_movement(cfg, players, &ticks)?;
     }
 
-    /// As above with walls and radius at arbitrary f32 values and steps up to 100 radii. Fails
-    /// today: see the `known_` tests at the bottom. Run with `--ignored`.
+    /// As above with walls and radius at arbitrary f32 values and steps up to 100 radii.
     #[test]
-    #[ignore = "known: float push-out rounding and long steps break the wall and speed invariants (reported, not fixed)"]
-    fn known_arbitrary_float_geometry_keeps_the_invariants(
+    fn arbitrary_float_geometry_keeps_the_invariants(
         cfg in config(false),
         players in 1usize..=3,
         ticks in proptest::collection::vec(
@@ -681,14 +679,11 @@ fn wrap_around_with_duplicates_and_reorders() {
     assert_eq!(h.players[0].last_applied, Some(3));
 }
 
-/// Known limitation, found by `known_arbitrary_float_geometry_keeps_the_invariants`: the
-/// movement step is discrete, so a step longer than `2 * radius + wall thickness` passes through a
-/// wall, and when that carries the box past the world's edge, the clamp puts it back *into* a wall
-/// there; from inside a wall the next push-out can then throw the box across the wall, beyond the
-/// speed limit. Unreachable with the demo's settings (4-unit steps, radius 16). Run with `--ignored`.
+/// Regression, found by `arbitrary_float_geometry_keeps_the_invariants` when the step was a move
+/// followed by a push-out: a step longer than `2 * radius + wall thickness` passed through a wall
+/// (and near an edge the clamp then put the box into a wall). The step is now a sweep.
 #[test]
-#[ignore = "known: steps longer than 2 radii tunnel through thin walls (reported, not fixed)"]
-fn known_long_steps_tunnel_through_thin_walls() {
+fn regression_long_steps_tunnelled_through_thin_walls() {
     let cfg = RulesConfig {
         tick_rate: 10,
         snapshot_rate: 10,
@@ -709,15 +704,14 @@ fn known_long_steps_tunnel_through_thin_walls() {
     );
 }
 
-/// Known bug, found by `known_arbitrary_float_geometry_keeps_the_invariants` (minimised by hand):
+/// Regression (fixed by the swept movement step), found by `arbitrary_float_geometry_keeps_the_invariants` (minimised by hand):
 /// a player pushed out below a wall whose bottom edge is `200 + 40.3` rests at `y = 240.3 + 16`,
 /// rounded in f32 so that `y - r` is a hair less than `240.3`: the strict overlap test still sees the
 /// box inside the wall. Its next sideways input then takes the x push-out branch and puts it on the
 /// far side of the wall: 216 units in one input whose limit is `240 / 60 = 4`.
 /// Reachable with the default speed and radius and any wall whose edges are not exact in f32.
 #[test]
-#[ignore = "known: push-out rounding lets a player cross a wall in one step (reported, not fixed)"]
-fn known_push_out_rounding_lets_a_player_cross_a_wall() {
+fn regression_push_out_rounding_let_a_player_cross_a_wall() {
     let cfg = RulesConfig {
         snapshot_rate: 60,
         walls: vec![Rect::new(100.0, 200.0, 400.0, 40.3)],
@@ -736,15 +730,13 @@ fn known_push_out_rounding_lets_a_player_cross_a_wall() {
     h.tick_and_check().unwrap();
 }
 
-/// Known bug, found by `positions_stay_finite_in_bounds_out_of_walls_and_within_speed` before its
-/// walls were kept away from the edges: with a wall less than a player's width from the world's edge,
+/// Regression (fixed by the swept movement step), found by `positions_stay_finite_in_bounds_out_of_walls_and_within_speed`: with a wall less than a player's width from the world's edge,
 /// a step along the edge tests the walls at an x beyond the edge, misses the wall, and the clamp at
 /// the end then moves the box into it. Here (default speed and radius 16, a wall 30 units from the
 /// left edge) a player slides down into the wall, and a later straight-down input pushes it out
 /// through the wall's top: a jump far beyond 4 units.
 #[test]
-#[ignore = "known: the end-of-step clamp can push a player into a wall near the edge (reported, not fixed)"]
-fn known_clamp_pushes_a_player_into_a_wall_near_the_edge() {
+fn regression_clamp_pushed_a_player_into_a_wall_near_the_edge() {
     let cfg = RulesConfig {
         snapshot_rate: 60,
         walls: vec![Rect::new(30.0, 100.0, 40.0, 200.0)],

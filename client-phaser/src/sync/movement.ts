@@ -41,21 +41,21 @@ function clamp(v: number, lo: number, hi: number): number {
   return v < lo ? lo : v > hi ? hi : v;
 }
 
+/** How far a box may be inside a wall and still count as touching it from outside (the server's `CONTACT_EPSILON`). */
+export const CONTACT_EPSILON = f(0.05);
+
 /**
- * One step: `pos` moved by the input direction (dx, dy) for one tick.
+ * One step: `pos` moved by the input direction (dx, dy) for one tick, exactly as the server does
+ * (`server/src/sim/movement.rs`, PROTOCOL.md "Movement step"):
  *
  * ```text
  * if |d| > 1: d = d / |d|
- * x += d.x * v * dt;  push x out of overlapping walls (in wall order)
- * y += d.y * v * dt;  push y out of overlapping walls (in wall order)
- * clamp x to [r, width - r], y to [r, height - r]
+ * x: target clamped into the world, then cut short at the first wall ahead (swept)
+ * y: the same, with the new x
  * ```
  *
- * Two details follow the server's code (`server/src/sim/movement.rs`) where PROTOCOL.md is silent or
- * differs: a wall pushes only when the step moved on that axis (`v.x > 0` left, `v.x < 0` right,
- * `0` no push), and `r` is capped at half the world size when clamping. Directions with a component
- * beyond ±1 are first divided by the larger component on the server; the client never sends those
- * (`clampDirection`), so both sides take the same path.
+ * Directions with a component beyond ±1 are first divided by the larger component on the server;
+ * the client never sends those (`clampDirection`), so both sides take the same path.
  */
 export function step(pos: Vec2, dx: number, dy: number, world: World, movement: Movement): Vec2 {
   let ddx = f(dx);
@@ -68,27 +68,39 @@ export function step(pos: Vec2, dx: number, dy: number, world: World, movement: 
   const v = f(movement.max_speed);
   const dt = f(movement.dt);
   const r = f(movement.radius);
+  const w = f(world.width);
+  const h = f(world.height);
+  const rc = Math.min(r, f(w / 2), f(h / 2));
 
   const vx = f(f(ddx * v) * dt);
   const vy = f(f(ddy * v) * dt);
+  const px = f(pos.x);
+  const py = f(pos.y);
 
-  let x = f(f(pos.x) + vx);
-  let y = f(pos.y);
-  for (const w of world.walls) {
-    // Pushed out on the side it came from; no push without motion on this axis (the server's rule).
-    if (overlaps(x, y, r, w)) {
-      if (vx > 0) x = f(w[0] - r);
-      else if (vx < 0) x = f(f(w[0] + w[2]) + r);
+  const xWalls: [number, number][] = world.walls
+    .filter((wl) => f(py + r) > wl[1] && f(py - r) < f(wl[1] + wl[3]))
+    .map((wl) => [wl[0], f(wl[0] + wl[2])]);
+  const x = sweep(px, vx, r, rc, f(w - rc), xWalls);
+  const yWalls: [number, number][] = world.walls
+    .filter((wl) => f(x + r) > wl[0] && f(x - r) < f(wl[0] + wl[2]))
+    .map((wl) => [wl[1], f(wl[1] + wl[3])]);
+  const y = sweep(py, vy, r, rc, f(h - rc), yWalls);
+  return { x, y };
+}
+
+/** One axis of `step`: from `p` by `d` inside [lo, hi], stopped by walls ahead (their extents). */
+function sweep(p: number, d: number, r: number, lo: number, hi: number, walls: [number, number][]): number {
+  let to = clamp(f(p + d), lo, hi);
+  if (d > 0) {
+    for (const [a] of walls) {
+      if (f(p + r) <= f(a + CONTACT_EPSILON) && f(to + r) > a) to = Math.max(f(a - r), p);
+    }
+  } else if (d < 0) {
+    for (const [, b] of walls) {
+      if (f(p - r) >= f(b - CONTACT_EPSILON) && f(to - r) < b) to = Math.min(f(b + r), p);
     }
   }
-  y = f(y + vy);
-  for (const w of world.walls) {
-    if (overlaps(x, y, r, w)) {
-      if (vy > 0) y = f(w[1] - r);
-      else if (vy < 0) y = f(f(w[1] + w[3]) + r);
-    }
-  }
-  return clampToWorld(x, y, r, world);
+  return to;
 }
 
 /** Keeps a box of half-size `r` inside the world (`r` capped at half the world, like the server). */

@@ -82,20 +82,26 @@ describe("depenetrate", () => {
     expect(depenetrate({ x: 700, y: 700 }, world, 16)).toEqual({ x: 700, y: 700 });
   });
 
-  it("without it, a ship flush on a wall that decodes a hair inside would be thrown to its end", () => {
-    // Resting on top of the wall (y = 184), decoded 0.01 lower, moving right along it.
+  it("a ship flush on a wall that decodes a hair inside still slides along it", () => {
+    // Resting on top of the wall (y = 184), decoded 0.01 lower, moving right along it: the sweep
+    // treats it as touching (CONTACT_EPSILON), so it is neither stopped nor thrown anywhere.
     const inside = { x: 200, y: 184.01 };
-    expect(step(inside, 1, 0, world, movement).x).toBe(84); // thrown back to the wall's left end
+    expect(step(inside, 1, 0, world, movement)).toEqual({ x: f(200 + stepLen), y: f(184.01) });
     expect(step(depenetrate(inside, world, 16), 1, 0, world, movement).x).toBe(f(200 + stepLen));
   });
 });
 
 describe("server parity details", () => {
-  it("a wall does not push on an axis the step did not move along", () => {
-    // Overlapping already (which the server never produces), moving only vertically: x stays.
-    // PROTOCOL.md's literal `x = (d.x > 0) ? ... : wall.x + wall.w + r` would throw it to x = 416.
+  it("a box already deep inside a wall (never produced by the server) is not thrown out of it", () => {
+    // The sweep only stops at walls ahead of the box; one it is already inside does not teleport it.
     const p = step({ x: 110, y: 210 }, 0, 1, world, movement);
-    expect(p).toEqual({ x: 110, y: 184 });
+    expect(p).toEqual({ x: 110, y: f(210 + stepLen) });
+  });
+
+  it("a long step does not tunnel through a thin wall", () => {
+    const thin = { width: 1000, height: 1000, walls: [[500, 0, 1, 1000]] as [number, number, number, number][] };
+    const fast = { ...movement, max_speed: 60000 };
+    expect(step({ x: 300, y: 500 }, 1, 0, thin, fast).x).toBe(f(500 - 16));
   });
 
   it("clampDirection keeps what the client sends inside the unit disc, in f32", () => {
@@ -110,5 +116,23 @@ describe("server parity details", () => {
   it("clamping caps the radius at half a tiny world", () => {
     const tiny = { width: 20, height: 20, walls: [] };
     expect(clampToWorld(0, 30, 16, tiny)).toEqual({ x: 10, y: 10 });
+  });
+});
+
+describe("parity with the server's movement step (golden file)", () => {
+  it("lands on the same f32 bits as the Rust step for every case in movement_v1.json", async () => {
+    const { readFileSync } = await import("node:fs");
+    const { fileURLToPath } = await import("node:url");
+    const path = fileURLToPath(new URL("../../../shared/tests/fixtures/movement_v1.json", import.meta.url));
+    const golden = JSON.parse(readFileSync(path, "utf8")) as {
+      world: { width: number; height: number; walls: [number, number, number, number][] };
+      movement: { max_speed: number; radius: number; dt: number };
+      cases: { from: [number, number]; dir: [number, number]; to: [number, number] }[];
+    };
+    expect(golden.cases.length).toBeGreaterThan(100);
+    for (const c of golden.cases) {
+      const got = step({ x: c.from[0], y: c.from[1] }, c.dir[0], c.dir[1], golden.world, golden.movement);
+      expect([got.x, got.y], `from ${c.from} dir ${c.dir}`).toEqual([f(c.to[0]), f(c.to[1])]);
+    }
   });
 });

@@ -62,32 +62,64 @@ pub fn clamp_to_world(p: Vec2, r: f32, size: Vec2) -> Vec2 {
     Vec2::new(p.x.clamp(r, size.x - r), p.y.clamp(r, size.y - r))
 }
 
+/// How far (in world units) a box may already be inside a wall and still be treated as touching it
+/// from outside. Positions are f32 and snapshots are quantized, so a box resting against a wall can
+/// sit a hair inside it (a client replaying from a snapshot position, or f32 rounding on the
+/// server); this keeps such a box from being treated as past the wall. 0.05 is more than the
+/// quantization error for worlds up to 6,500 units wide.
+pub const CONTACT_EPSILON: f32 = 0.05;
+
 /// Moves `pos` one step in the (validated) direction `dir`, stopping at walls and world edges.
+///
+/// Each axis is swept separately, x first: the target is clamped into the world, then cut short at
+/// the first wall *ahead* of the box (one it overlaps on the other axis and had not yet crossed).
+/// Because it is a sweep, a long step cannot tunnel through a thin wall, and a box that is a hair
+/// inside a wall is never pushed out through the far side. The box never moves backwards.
 pub fn step(pos: Vec2, dir: Vec2, params: &MoveParams, size: Vec2, walls: &[Rect]) -> Vec2 {
     let r = params.radius;
+    let rc = r.min(size.x / 2.0).min(size.y / 2.0);
     let v = dir * params.max_speed * params.dt;
-    let mut p = pos;
-    p.x += v.x;
-    for w in walls {
-        if w.overlaps_box(p, r) {
-            if v.x > 0.0 {
-                p.x = w.x - r;
-            } else if v.x < 0.0 {
-                p.x = w.x + w.w + r;
+    let x = sweep(
+        pos.x,
+        v.x,
+        r,
+        (rc, size.x - rc),
+        walls
+            .iter()
+            .filter(|w| pos.y + r > w.y && pos.y - r < w.y + w.h)
+            .map(|w| (w.x, w.x + w.w)),
+    );
+    let y = sweep(
+        pos.y,
+        v.y,
+        r,
+        (rc, size.y - rc),
+        walls
+            .iter()
+            .filter(|w| x + r > w.x && x - r < w.x + w.w)
+            .map(|w| (w.y, w.y + w.h)),
+    );
+    Vec2::new(x, y)
+}
+
+/// One axis of [`step`]: from `p` by `d`, inside `bounds`, stopped by the `(lo, hi)` extents of
+/// the walls that overlap the box on the other axis.
+fn sweep(p: f32, d: f32, r: f32, bounds: (f32, f32), walls: impl Iterator<Item = (f32, f32)>) -> f32 {
+    let mut to = (p + d).clamp(bounds.0, bounds.1);
+    if d > 0.0 {
+        for (lo, _) in walls {
+            if p + r <= lo + CONTACT_EPSILON && to + r > lo {
+                to = (lo - r).max(p);
+            }
+        }
+    } else if d < 0.0 {
+        for (_, hi) in walls {
+            if p - r >= hi - CONTACT_EPSILON && to - r < hi {
+                to = (hi + r).min(p);
             }
         }
     }
-    p.y += v.y;
-    for w in walls {
-        if w.overlaps_box(p, r) {
-            if v.y > 0.0 {
-                p.y = w.y - r;
-            } else if v.y < 0.0 {
-                p.y = w.y + w.h + r;
-            }
-        }
-    }
-    clamp_to_world(p, r, size)
+    to
 }
 
 #[cfg(test)]
@@ -186,10 +218,50 @@ mod tests {
         }
         assert_eq!(p.y, 160.0);
         // Sliding along the wall diagonally keeps the free axis moving.
+        // (The box rests at y = 160, touching the wall's underside at 150 + 10.)
         let d = validate_direction(1.0, -1.0).unwrap();
         let p2 = step(Vec2::new(125.0, 160.0), d, &P, SIZE, &wall);
         assert_eq!(p2.y, 160.0);
         assert!(p2.x > 125.0);
+    }
+
+    #[test]
+    fn a_long_step_does_not_tunnel_through_a_thin_wall() {
+        let fast = MoveParams {
+            max_speed: 6000.0,
+            radius: 2.0,
+            dt: 1.0 / 60.0,
+        };
+        let wall = [Rect::new(100.0, 0.0, 1.0, 300.0)];
+        let p = step(Vec2::new(50.0, 150.0), Vec2::X, &fast, SIZE, &wall);
+        assert_eq!(p.x, 98.0, "a 100-unit step stops at the wall");
+    }
+
+    #[test]
+    fn a_box_a_hair_inside_a_wall_is_not_thrown_through_it() {
+        // Resting under a wall whose bottom edge is not exact in f32, then stepping sideways.
+        let wall = [Rect::new(100.0, 200.0, 400.0, 40.3)];
+        let resting = Vec2::new(300.0, 240.3 + 10.0 - 1e-4);
+        let p = step(resting, Vec2::NEG_X, &P, Vec2::new(1000.0, 1000.0), &wall);
+        assert!(
+            (p - resting).length() <= P.max_step() + 1e-3,
+            "moved from {resting} to {p}"
+        );
+    }
+
+    #[test]
+    fn the_world_edge_does_not_push_a_box_into_a_wall() {
+        let wall = [Rect::new(15.0, 100.0, 40.0, 200.0)];
+        let mut p = Vec2::new(10.0, 80.0);
+        for _ in 0..40 {
+            let next = step(p, validate_direction(-1.0, 1.0).unwrap(), &P, SIZE, &wall);
+            assert!(
+                !wall[0].overlaps_box(next, 10.0 - 1e-3),
+                "{p} -> {next} entered the wall"
+            );
+            assert!((next - p).length() <= P.max_step() + 1e-3);
+            p = next;
+        }
     }
 
     #[test]
