@@ -49,6 +49,10 @@ pub struct ConnLimits {
     pub tcp_user_timeout: Duration,
     /// How long our writes to a connection may stay blocked before it is dropped as a slow consumer.
     pub write_stall_limit: Duration,
+    /// Kernel send buffer per connection (`SO_SNDBUF`; Linux doubles it), 0 for the OS default.
+    /// Small enough that a slow link pushes back within a second or so, so latest-wins snapshots
+    /// replace stale ones instead of queueing in the kernel; large enough for big snapshots.
+    pub send_buffer_bytes: usize,
     /// Allowed `Origin` header values for `/socket.io/`; empty allows every origin.
     pub allowed_origins: Vec<String>,
 }
@@ -63,6 +67,7 @@ impl Default for ConnLimits {
             header_read_timeout: Duration::from_secs(5),
             tcp_user_timeout: Duration::from_secs(10),
             write_stall_limit: Duration::from_secs(5),
+            send_buffer_bytes: 32 * 1024,
             allowed_origins: Vec::new(),
         }
     }
@@ -289,6 +294,9 @@ fn prepare(stream: TcpStream, limits: &ConnLimits) -> io::Result<(TcpStream, std
     stream.set_nodelay(true)?;
     let sock = socket2::SockRef::from(&stream);
     sock.set_tcp_user_timeout(Some(limits.tcp_user_timeout))?;
+    if limits.send_buffer_bytes > 0 {
+        sock.set_send_buffer_size(limits.send_buffer_bytes)?;
+    }
     let std = stream.into_std()?;
     let handle = std.try_clone()?;
     Ok((TcpStream::from_std(std)?, handle))
