@@ -1,13 +1,14 @@
 import { defineConfig } from "vitest/config";
 
 // One config for dev, build and unit tests. The Rust server serves `dist/` at `/`, so assets use
-// relative URLs; in dev, Vite proxies the Socket.IO endpoint to a server on port 3000.
+// relative URLs; in dev, Vite proxies the Socket.IO endpoint and the lobby (`/rooms`) to a server on port 3000.
 export default defineConfig({
   base: "./",
   server: {
     port: 8080,
     proxy: {
       "/socket.io": { target: "http://127.0.0.1:3000", ws: true },
+      "/rooms": { target: "http://127.0.0.1:3000" },
     },
   },
   build: {

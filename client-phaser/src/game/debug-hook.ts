@@ -2,14 +2,40 @@
  * `window.__tickstate`: a read-only view of what the game scene draws, for tests and debugging.
  * Replaced by a new frozen object every frame; changing it changes nothing in the game.
  */
+import type { ConnectionState } from "../net/connection";
 import type { Frame } from "../sync/session";
+
+export interface RenderedDebug {
+  readonly x: number;
+  readonly y: number;
+  /** Kind without the away bit. */
+  readonly kind: number;
+  /** The entity's player is away (bit 7 of the snapshot's kind). */
+  readonly away: boolean;
+}
 
 export interface TickstateDebug {
   readonly connected: boolean;
+  readonly state: ConnectionState;
+  /** Why the connection is not up (a `bye` or `connect_error` reason), or null. */
+  readonly reason: string | null;
   readonly id: number | null;
+  readonly room: string | null;
+  /** Times this session was resumed after a dropped connection. */
+  readonly resumes: number;
   readonly tick: number | null;
   readonly ack: number;
-  readonly rendered: Readonly<Record<number, Readonly<{ x: number; y: number; kind: number }>>>;
+  readonly rendered: Readonly<Record<number, RenderedDebug>>;
+}
+
+export interface DebugState {
+  readonly connected: boolean;
+  readonly state: ConnectionState;
+  readonly reason: string | null;
+  readonly id: number | null;
+  readonly room: string | null;
+  readonly resumes: number;
+  readonly frame: Frame | null;
 }
 
 declare global {
@@ -18,16 +44,22 @@ declare global {
   }
 }
 
-export function publishDebug(connected: boolean, id: number | null, frame: Frame | null): void {
-  const rendered: Record<number, Readonly<{ x: number; y: number; kind: number }>> = {};
-  if (frame) {
-    for (const e of frame.entities.values()) rendered[e.id] = Object.freeze({ x: e.x, y: e.y, kind: e.kind });
+export function publishDebug(d: DebugState): void {
+  const rendered: Record<number, RenderedDebug> = {};
+  if (d.frame) {
+    for (const e of d.frame.entities.values()) {
+      rendered[e.id] = Object.freeze({ x: e.x, y: e.y, kind: e.kind, away: e.away });
+    }
   }
   const value: TickstateDebug = Object.freeze({
-    connected,
-    id,
-    tick: frame?.tick ?? null,
-    ack: frame?.ack ?? 0,
+    connected: d.connected,
+    state: d.state,
+    reason: d.reason,
+    id: d.id,
+    room: d.room,
+    resumes: d.resumes,
+    tick: d.frame?.tick ?? null,
+    ack: d.frame?.ack ?? 0,
     rendered: Object.freeze(rendered),
   });
   Object.defineProperty(window, "__tickstate", { value, configurable: true, enumerable: false, writable: false });

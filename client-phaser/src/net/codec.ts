@@ -11,6 +11,7 @@ import { decode } from "@msgpack/msgpack";
 import {
   ENTITY_RECORD_SIZE,
   QUANT_MAX,
+  splitKind,
   type Bye,
   type EntityState,
   type InputMsg,
@@ -18,6 +19,7 @@ import {
   type Left,
   type Movement,
   type PlayerInfo,
+  type RoomInfo,
   type Scores,
   type Snapshot,
   type Wall,
@@ -144,7 +146,8 @@ export function dequantize(q: number, size: number): number {
 }
 
 /**
- * Decodes the 7-byte entity records of a snapshot.
+ * Decodes the 7-byte entity records of a snapshot. The `kind` byte is split: bits 0-6 are the kind,
+ * bit 7 the away flag.
  *
  * @throws ProtocolError if the length is not a multiple of 7.
  */
@@ -157,9 +160,11 @@ export function decodeEntities(bytes: Uint8Array, world: Pick<World, "width" | "
   for (let off = 0; off < bytes.byteLength; off += ENTITY_RECORD_SIZE) {
     const qx = view.getUint16(off + 3, true);
     const qy = view.getUint16(off + 5, true);
+    const { kind, away } = splitKind(view.getUint8(off + 2));
     out.push({
       id: view.getUint16(off, true),
-      kind: view.getUint8(off + 2),
+      kind,
+      away,
       qx,
       qy,
       x: dequantize(qx, world.width),
@@ -236,4 +241,29 @@ export function encodeInput(seq: number, dx: number, dy: number, buttons: number
   if (!Number.isFinite(fx) || !Number.isFinite(fy)) throw new RangeError(`non-finite direction: ${dx}, ${dy}`);
   // `+ 0` turns -0 into 0, which MessagePack encoders write as the integer 0 (one byte).
   return [seq, fx + 0, fy + 0, buttons];
+}
+
+/** Largest lobby accepted from `GET /rooms` (a guard; the server caps its rooms far lower). */
+export const MAX_ROOMS_LISTED = 1000;
+
+/**
+ * Decodes the JSON body of `GET /rooms` (`{ rooms: [{ id, players, capacity, tick_rate,
+ * snapshot_rate }] }`). Unknown fields are ignored.
+ *
+ * @throws ProtocolError if it does not have that shape.
+ */
+export function decodeRooms(v: unknown): RoomInfo[] {
+  const o = obj(v, "rooms");
+  const list = arr(o.rooms, "rooms.rooms");
+  if (list.length > MAX_ROOMS_LISTED) throw new ProtocolError(`rooms: ${list.length} rooms is more than ${MAX_ROOMS_LISTED}`);
+  return list.map((r, i) => {
+    const e = obj(r, `rooms[${i}]`);
+    return {
+      id: str(e.id, `rooms[${i}].id`),
+      players: uint(e.players, `rooms[${i}].players`),
+      capacity: uint(e.capacity, `rooms[${i}].capacity`),
+      tick_rate: uint(e.tick_rate, `rooms[${i}].tick_rate`),
+      snapshot_rate: uint(e.snapshot_rate, `rooms[${i}].snapshot_rate`),
+    };
+  });
 }

@@ -4,8 +4,15 @@
  * It decodes every server event with the codec and hands typed values to listeners; it tracks a
  * connection status for the HUD (`connecting` → `connected` on `welcome` → `reconnecting` when the
  * link drops → `disconnected` when it gives up or is refused), reconnects by itself, and measures the
- * round-trip time with acknowledged `ping`s. Each reconnect brings a fresh `welcome`: listeners
- * should start their game state over from it.
+ * round-trip time with acknowledged `ping`s. Each reconnect brings a fresh `welcome`.
+ *
+ * Sessions (PROTOCOL.md "Sessions and reconnecting"): the `token` of the latest `welcome` is kept
+ * and sent in the auth of every reconnect, so a dropped link resumes the same seat (a `welcome`
+ * with the same id and token: {@link Connection.resumed} is true, and listeners keep their game
+ * state). A token the server refuses (`invalid_token`: the seat was released after the hold
+ * period) is forgotten and the client joins afresh at once. Any `bye` uses the token up (the server
+ * removed the player or is stopping), so the next connect is a fresh join; `bye` `replaced` (the
+ * same player connected again elsewhere, e.g. another tab) is final: no reconnect.
  *
  * Socket.IO's own reconnection handles dropped links. Refusals (`connect_error` from the server) and
  * server-side closes do not reconnect by themselves in Socket.IO; here the transient ones (`busy`,
@@ -113,6 +120,7 @@ export class Connection {
   private statusValue: ConnectionStatus = { state: "connecting", reason: null, attempt: 0 };
   private welcomeValue: Welcome | null = null;
   private token: string | undefined;
+  private resumedValue = false;
   private lastBye: Bye | null = null;
   private rttValue: number | null = null;
   private pingTimer: ReturnType<typeof setInterval> | null = null;
@@ -161,6 +169,16 @@ export class Connection {
   /** The `welcome` of the current connection, or null while not connected. */
   get welcome(): Welcome | null {
     return this.welcomeValue;
+  }
+
+  /** The resume token sent on the next connect (the latest `welcome.token`), if any. */
+  get sessionToken(): string | undefined {
+    return this.token;
+  }
+
+  /** The current `welcome` resumed an earlier seat (same token as the one sent). */
+  get resumed(): boolean {
+    return this.resumedValue;
   }
 
   /** Latest round-trip time in ms, or null before the first ping came back. */
@@ -212,6 +230,13 @@ export class Connection {
     s.on("connect_error", (err: Error & { data?: unknown }) => {
       const reason = err?.message || "connect_error";
       if (this.closed) return;
+      if (reason === "invalid_token" && this.token !== undefined && !s.active) {
+        // The held seat is gone (hold period over, or the server restarted): join afresh now.
+        this.token = undefined;
+        this.setStatus("reconnecting", "session_expired", this.statusValue.attempt + 1);
+        s.connect();
+        return;
+      }
       if (s.active) {
         // A transport-level failure: Socket.IO retries by itself.
         this.setStatus("reconnecting", reason, this.statusValue.attempt);
@@ -253,6 +278,7 @@ export class Connection {
         return;
       }
       this.welcomeValue = w;
+      this.resumedValue = this.token !== undefined && this.token === w.token;
       this.token = w.token;
       this.retryDelay = this.options.retryDelayMs ?? 1000;
       this.setStatus("connected", null, 0);
@@ -282,6 +308,8 @@ export class Connection {
       const v = this.decode(() => decodeBye(raw));
       if (!v) return;
       this.lastBye = v;
+      // The server removed us (or is stopping): the seat is not held, the token is used up.
+      this.token = undefined;
       this.emit("bye", v);
     });
   }

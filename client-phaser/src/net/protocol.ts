@@ -33,6 +33,18 @@ export const Kind = {
   star: 3,
 } as const;
 
+/**
+ * Bit 7 of a snapshot record's `kind`: the entity's player is away (its connection dropped and the
+ * server holds its seat). The kind itself is bits 0-6: always mask with {@link KIND_MASK}.
+ */
+export const AWAY_BIT = 0x80;
+export const KIND_MASK = 0x7f;
+
+/** Splits a record's raw `kind` byte into the kind (bits 0-6) and the away flag (bit 7). */
+export function splitKind(raw: number): { kind: number; away: boolean } {
+  return { kind: raw & KIND_MASK, away: (raw & AWAY_BIT) !== 0 };
+}
+
 /** Input button bits. */
 export const Buttons = {
   action: 1 << 0,
@@ -78,7 +90,10 @@ export interface Welcome {
 /** One decoded entity record, with its dequantized position. */
 export interface EntityState {
   readonly id: number;
+  /** The kind, bits 0-6 of the record's `kind` byte (the away bit is masked off). */
   readonly kind: number;
+  /** Bit 7 of the record's `kind`: the player is away, its seat held until it reconnects. */
+  readonly away: boolean;
   readonly qx: number;
   readonly qy: number;
   readonly x: number;
@@ -106,7 +121,7 @@ export interface Left {
   readonly reason: LeftReason | (string & {});
 }
 
-export type ByeReason = "shutdown" | "kicked" | "room_error";
+export type ByeReason = "shutdown" | "kicked" | "room_error" | "abuse" | "replaced";
 
 /** `bye`: sent just before the server closes the connection. */
 export interface Bye {
@@ -136,9 +151,27 @@ export const ConnectErrors = [
   "invalid_room",
   "room_full",
   "room_unavailable",
+  "invalid_token",
+  "too_many_rooms",
   "shutting_down",
   "busy",
 ] as const;
+
+/** One room of the lobby, `GET /rooms`. */
+export interface RoomInfo {
+  readonly id: string;
+  readonly players: number;
+  readonly capacity: number;
+  readonly tick_rate: number;
+  readonly snapshot_rate: number;
+}
+
+/** Room names the server accepts: 1-32 characters of `A-Z a-z 0-9 _ -`. */
+export const ROOM_NAME = /^[A-Za-z0-9_-]{1,32}$/;
+
+export function isValidRoomName(name: string): boolean {
+  return ROOM_NAME.test(name);
+}
 
 /** `seq` a is newer than b, wrap-aware (less than 2^31 ahead), as the server decides. */
 export function seqNewer(a: number, b: number): boolean {

@@ -22,7 +22,10 @@ import type { EntityState, Snapshot } from "../net/protocol";
 
 export interface RenderedEntity {
   readonly id: number;
+  /** Kind without the away bit. */
   readonly kind: number;
+  /** The entity's player is away (held seat), as of the later snapshot drawn. */
+  readonly away: boolean;
   readonly x: number;
   readonly y: number;
 }
@@ -204,7 +207,7 @@ export class Interpolator {
         sx += e.x;
         sy += e.y;
       }
-      if (ok) out.set(id, { id, kind: c.kind, x: sx / SMOOTHING_TAPS, y: sy / SMOOTHING_TAPS });
+      if (ok) out.set(id, { id, kind: c.kind, away: c.away, x: sx / SMOOTHING_TAPS, y: sy / SMOOTHING_TAPS });
     }
     return out;
   }
@@ -231,7 +234,7 @@ export class Interpolator {
         if (!eb || this.isJump(ea, eb, span)) {
           out.set(ea.id, pick(ea));
         } else {
-          out.set(ea.id, { id: ea.id, kind: eb.kind, x: ea.x + (eb.x - ea.x) * alpha, y: ea.y + (eb.y - ea.y) * alpha });
+          out.set(ea.id, { id: ea.id, kind: eb.kind, away: eb.away, x: ea.x + (eb.x - ea.x) * alpha, y: ea.y + (eb.y - ea.y) * alpha });
         }
       }
       return out;
@@ -251,6 +254,7 @@ export class Interpolator {
       out.set(ea.id, {
         id: ea.id,
         kind: ea.kind,
+        away: ea.away,
         x: clamp(ea.x + vx * ahead, 0, this.width),
         y: clamp(ea.y + vy * ahead, 0, this.height),
       });
@@ -276,7 +280,7 @@ export class Interpolator {
 }
 
 function pick(e: EntityState): RenderedEntity {
-  return { id: e.id, kind: e.kind, x: e.x, y: e.y };
+  return { id: e.id, kind: e.kind, away: e.away, x: e.x, y: e.y };
 }
 
 function clamp(v: number, lo: number, hi: number): number {

@@ -19,6 +19,8 @@ export interface PendingInput {
   readonly seq: number;
   readonly dx: number;
   readonly dy: number;
+  /** Not used for movement; kept so that the input can be sent again exactly (after a resume). */
+  readonly buttons: number;
 }
 
 export interface PredictorOptions {
@@ -79,9 +81,28 @@ export class Predictor {
     return { x: this.offX, y: this.offY };
   }
 
+  /** The unacknowledged inputs, oldest first. */
+  get pendingInputs(): readonly PendingInput[] {
+    return this.pending;
+  }
+
+  /**
+   * Forgets the inputs up to `ack` and keeps at most the newest `max` of the rest (a resumed session
+   * sends those again; the older ones are given up, and the replay in `reconcile` then matches what
+   * the server will apply). Returns how many unacknowledged inputs were given up.
+   */
+  retainAfter(ack: number, max: number): number {
+    let drop = 0;
+    while (drop < this.pending.length && !seqNewer(this.pending[drop]!.seq, ack)) drop++;
+    if (drop > 0) this.pending.splice(0, drop);
+    const over = Math.max(0, this.pending.length - Math.max(0, max));
+    if (over > 0) this.pending.splice(0, over);
+    return over;
+  }
+
   /** Records an input that was just sent and predicts its step. `dx`/`dy` as sent (f32 values). */
-  applyInput(seq: number, dx: number, dy: number): void {
-    this.pending.push({ seq, dx, dy });
+  applyInput(seq: number, dx: number, dy: number, buttons = 0): void {
+    this.pending.push({ seq, dx, dy, buttons });
     if (this.pending.length > this.maxPending) this.pending.splice(0, this.pending.length - this.maxPending);
     if (this.pos) {
       this.prev = this.pos;

@@ -3,8 +3,16 @@
  *
  * It ties the pieces together without any Phaser or socket code: it numbers and sends one input per
  * tick, predicts your own ship, interpolates everyone else, and keeps names and scores. The game
- * scene feeds it events and frame times and draws what `frame()` returns; a reconnect (a fresh
- * `welcome`, with a new id in protocol v1) simply starts a new session.
+ * scene feeds it events and frame times and draws what `frame()` returns.
+ *
+ * Sessions survive a dropped connection: a `welcome` with the same id, token and room (the server
+ * resumed the seat, PROTOCOL.md "Sessions and reconnecting") goes to {@link GameSession.resume},
+ * which keeps the input numbering and the unacknowledged inputs. Input stops while there is no
+ * link (the caller does not tick), while the resume waits for its first snapshot, and while no
+ * snapshot has come for `stallMs` (a link that died before Socket.IO noticed). The first snapshot
+ * after the resume carries the server's `ack`; the inputs newer than it (the newest `maxResend` of
+ * them, within the server's input burst) are sent again, in order, and numbering goes on after
+ * them. Any other `welcome` (a fresh join, e.g. after `invalid_token`) starts a new session.
  */
 import { encodeInput } from "../net/codec";
 import {
@@ -44,6 +52,27 @@ export interface Frame {
   readonly entities: ReadonlyMap<number, DrawnEntity>;
 }
 
+/** What the last resume did (for the HUD, tests and debugging). */
+export interface ResumeReport {
+  /** `ack` of the first snapshot after the resume. */
+  readonly ack: number;
+  /** Inputs newer than `ack` sent again, oldest first. */
+  readonly resent: readonly number[];
+  /** Unacknowledged inputs older than those, given up (beyond `maxResend`). */
+  readonly givenUp: number;
+}
+
+/** Why input is paused (null: it is not). */
+export type InputPause = "resuming" | "stalled" | null;
+
+/**
+ * Most inputs sent again after a resume: 5/12 of a second of them (25 at 60 Hz), under the
+ * server's burst of `tick_rate / 2`, leaving room for the inputs that follow at once.
+ */
+export function maxResendFor(tickRate: number): number {
+  return Math.max(1, Math.floor((tickRate * 5) / 12));
+}
+
 export interface SessionOptions {
   /**
    * Entity kinds that do not move smoothly (they sit still, or jump when the rules move them):
@@ -51,10 +80,13 @@ export interface SessionOptions {
    * stars: a star you touch vanishes two snapshot intervals sooner.
    */
   readonly staticKinds?: readonly number[];
+  /** No snapshot for this long (ms) pauses input: the link is likely dead. Default 300. */
+  readonly stallMs?: number;
+  /** Most inputs sent again after a resume. Default {@link maxResendFor}(tick_rate). */
+  readonly maxResend?: number;
 }
 
 export class GameSession {
-  readonly welcome: Welcome;
   readonly id: number;
   readonly names = new Map<number, string>();
   scores: Scores = { red: 0, blue: 0 };
@@ -65,6 +97,14 @@ export class GameSession {
   private readonly predictor: Predictor;
   private readonly interp: Interpolator;
   private readonly clock: FixedStep;
+  private welcomeValue: Welcome;
+  private readonly stallMs: number;
+  private readonly maxResend: number;
+  private resuming = false;
+  private lastSnapshotAt: number | null = null;
+  private tickingSince: number | null = null;
+  private resumes = 0;
+  private lastResumeValue: ResumeReport | null = null;
   private seq = 0;
   private newestTick: number | null = null;
   private ack = 0;
@@ -75,7 +115,9 @@ export class GameSession {
 
   constructor(welcome: Welcome, send: (msg: InputMsg) => void, options: SessionOptions = {}) {
     this.staticKinds = new Set(options.staticKinds ?? []);
-    this.welcome = welcome;
+    this.welcomeValue = welcome;
+    this.stallMs = options.stallMs ?? 300;
+    this.maxResend = options.maxResend ?? maxResendFor(welcome.tick_rate);
     this.id = welcome.id;
     this.send = send;
     for (const p of welcome.players) this.names.set(p.id, p.name);
@@ -89,6 +131,58 @@ export class GameSession {
       teleportSpeed: welcome.movement.max_speed * 2,
     });
     this.clock = new FixedStep(welcome.tick_rate);
+  }
+
+  /** The latest `welcome` (the first one, or the one that resumed this session). */
+  get welcome(): Welcome {
+    return this.welcomeValue;
+  }
+
+  /** How many times this session was resumed after a dropped connection. */
+  get resumeCount(): number {
+    return this.resumes;
+  }
+
+  /** What the last resume sent again (null before the first resume's snapshot). */
+  get lastResume(): ResumeReport | null {
+    return this.lastResumeValue;
+  }
+
+  /** The `welcome` resumes this session: the server gave back the same seat (id, token, room). */
+  canResume(w: Welcome): boolean {
+    const mine = this.welcomeValue;
+    return w.id === mine.id && w.token === mine.token && w.room === mine.room && w.tick_rate === mine.tick_rate;
+  }
+
+  /**
+   * Takes the resumed connection's `welcome`: keeps the input numbering, the unacknowledged inputs
+   * and the predicted ship; starts the roster over from `welcome.players` and the interpolation
+   * over from the next snapshot. Input stays paused until that snapshot, whose `ack` says which
+   * inputs to send again.
+   *
+   * @throws Error if `w` does not resume this session ({@link canResume}).
+   */
+  resume(w: Welcome): void {
+    if (!this.canResume(w)) throw new Error(`welcome for id ${w.id} in ${w.room} does not resume session ${this.id}`);
+    this.welcomeValue = w;
+    this.names.clear();
+    for (const p of w.players) this.names.set(p.id, p.name);
+    this.interp.reset();
+    this.clock.reset();
+    this.newestTick = null;
+    this.newestStatic = [];
+    this.lastSnapshotAt = null;
+    this.tickingSince = null;
+    this.resuming = true;
+    this.resumes++;
+  }
+
+  /** Why input is paused at local time `now` (ms), or null when inputs may be sampled and sent. */
+  inputPause(now: number): InputPause {
+    if (this.resuming) return "resuming";
+    const since = this.lastSnapshotAt ?? this.tickingSince;
+    if (since !== null && now - since > this.stallMs) return "stalled";
+    return null;
   }
 
   /** The last input seq sent (0 before any). */
@@ -114,16 +208,30 @@ export class GameSession {
   onSnapshot(snapshot: Snapshot, now: number): void {
     if (this.newestTick !== null && snapshot.tick <= this.newestTick) return; // stale
     this.newestTick = snapshot.tick;
+    this.lastSnapshotAt = now;
     this.ack = snapshot.ack;
     const own = snapshot.entities.find((e) => e.id === this.id) ?? null;
     this.ownKind = own ? own.kind : null;
+    if (this.resuming) this.resendAfter(snapshot.ack);
     this.lastCorrection = this.predictor.reconcile(snapshot.ack, own ? { x: own.x, y: own.y } : null);
     this.interp.push(snapshot, now);
     if (this.staticKinds.size > 0) {
       this.newestStatic = snapshot.entities
         .filter((e) => this.staticKinds.has(e.kind))
-        .map((e) => ({ id: e.id, kind: e.kind, x: e.x, y: e.y }));
+        .map((e) => ({ id: e.id, kind: e.kind, away: e.away, x: e.x, y: e.y }));
     }
+  }
+
+  /** Sends again, in order, the inputs newer than `ack` (at most `maxResend`); ends the resume. */
+  private resendAfter(ack: number): void {
+    this.resuming = false;
+    const givenUp = this.predictor.retainAfter(ack, this.maxResend);
+    const resent: number[] = [];
+    for (const p of this.predictor.pendingInputs) {
+      this.send(encodeInput(p.seq, p.dx, p.dy, p.buttons));
+      resent.push(p.seq);
+    }
+    this.lastResumeValue = { ack, resent, givenUp };
   }
 
   onJoined(j: Joined): void {
@@ -140,11 +248,17 @@ export class GameSession {
 
   /**
    * Runs the input ticks due at local time `now` (ms): for each, samples the input, sends it and
-   * predicts it. Returns how many inputs were sent.
+   * predicts it. Returns how many inputs were sent. Sends nothing while input is paused
+   * ({@link inputPause}). Call it only while the connection is up.
    *
    * @param sample reads the player's controls; gets your ship's drawn position (for pointer steering)
    */
   tick(now: number, sample: (own: Vec2 | null) => InputSample): number {
+    this.tickingSince ??= now;
+    if (this.inputPause(now) !== null) {
+      this.clock.reset(); // no backlog of inputs when it goes on
+      return 0;
+    }
     const n = this.clock.advance(now);
     for (let i = 0; i < n; i++) {
       const s = sample(this.predictor.renderPosition(this.clock.alpha));
@@ -152,7 +266,7 @@ export class GameSession {
       const d = clampDirection(s.dx, s.dy);
       const msg = encodeInput(this.seq, d.x, d.y, s.buttons >>> 0);
       this.send(msg);
-      this.predictor.applyInput(msg[0], msg[1], msg[2]);
+      this.predictor.applyInput(msg[0], msg[1], msg[2], msg[3]);
     }
     return n;
   }
@@ -170,7 +284,7 @@ export class GameSession {
     }
     const own = this.predictor.renderPosition(this.clock.alpha);
     if (own && this.ownKind !== null) {
-      entities.set(this.id, { id: this.id, kind: this.ownKind, x: own.x, y: own.y, own: true });
+      entities.set(this.id, { id: this.id, kind: this.ownKind, away: false, x: own.x, y: own.y, own: true });
     }
     return { tick: this.newestTick, ack: this.ack, entities };
   }

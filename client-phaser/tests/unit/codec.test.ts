@@ -12,10 +12,11 @@ import {
   decodeSnapshot,
   decodeWelcome,
   dequantize,
+  decodeRooms,
   encodeInput,
   ProtocolError,
 } from "../../src/net/codec";
-import { seqNewer, nextSeq } from "../../src/net/protocol";
+import { isValidRoomName, nextSeq, seqNewer, splitKind } from "../../src/net/protocol";
 import { fixtureBytes, fixtureJson } from "./fixtures";
 
 interface SnapshotJson {
@@ -95,7 +96,12 @@ describe("welcome fixture", () => {
 
 describe("snapshot fixture", () => {
   const json = fixtureJson<SnapshotJson>("snapshot_v1");
-  const { world, ...expected } = json;
+  const { world, ...golden } = json;
+  // The golden JSON has the record's kind byte; the decoder splits it into kind and the away bit.
+  const expected = {
+    ...golden,
+    entities: golden.entities.map((e) => ({ ...e, kind: e.kind & 0x7f, away: (e.kind & 0x80) !== 0 })),
+  };
 
   it("decodes to the golden JSON, positions bit-exact with the server's f32 dequantization", () => {
     expect(decodeSnapshot(fixtureBytes("snapshot_v1"), world)).toEqual(expected);
@@ -136,8 +142,26 @@ describe("snapshot fixture", () => {
     const rec = new Uint8Array([0xff, 0xff, 9, 0xff, 0xff, 0, 0]);
     const s = decodeSnapshot(encode([0xffffffff, 0, rec]), world);
     expect(s.tick).toBe(0xffffffff);
-    expect(s.entities).toEqual([{ id: 65535, kind: 9, qx: 65535, qy: 0, x: 1600, y: 0 }]);
+    expect(s.entities).toEqual([{ id: 65535, kind: 9, away: false, qx: 65535, qy: 0, x: 1600, y: 0 }]);
     expect(decodeSnapshot(encode([1, 0, new Uint8Array(0)]), world).entities).toEqual([]);
+  });
+
+  it("splits bit 7 of kind off as the away flag", () => {
+    const rec = new Uint8Array([
+      ...[1, 0, 0x81, 0, 0, 0, 0], // red ship, away
+      ...[2, 0, 0x02, 0, 0, 0, 0], // blue ship, here
+      ...[3, 0, 0xff, 0, 0, 0, 0], // kind 127, away
+      ...[4, 0, 0x80, 0, 0, 0, 0], // kind 0, away
+    ]);
+    const s = decodeSnapshot(encode([7, 0, rec]), world);
+    expect(s.entities.map((e) => [e.id, e.kind, e.away])).toEqual([
+      [1, 1, true],
+      [2, 2, false],
+      [3, 127, true],
+      [4, 0, true],
+    ]);
+    expect(splitKind(0x83)).toEqual({ kind: 3, away: true });
+    expect(splitKind(0x03)).toEqual({ kind: 3, away: false });
   });
 
   it("dequantizes like f32 q / 65535 * size", () => {
@@ -200,5 +224,33 @@ describe("seq arithmetic", () => {
     expect(seqNewer(0x7fffffff, 0)).toBe(true);
     expect(nextSeq(0xffffffff)).toBe(0);
     expect(nextSeq(41)).toBe(42);
+  });
+});
+
+describe("GET /rooms", () => {
+  it("decodes the lobby and ignores unknown fields", () => {
+    const body = {
+      rooms: [
+        { id: "main", players: 3, capacity: 16, tick_rate: 60, snapshot_rate: 30, extra: true },
+        { id: "a", players: 0, capacity: 16, tick_rate: 60, snapshot_rate: 30 },
+      ],
+    };
+    expect(decodeRooms(body)).toEqual([
+      { id: "main", players: 3, capacity: 16, tick_rate: 60, snapshot_rate: 30 },
+      { id: "a", players: 0, capacity: 16, tick_rate: 60, snapshot_rate: 30 },
+    ]);
+    expect(decodeRooms({ rooms: [] })).toEqual([]);
+  });
+
+  it("rejects other shapes", () => {
+    expect(() => decodeRooms([])).toThrow(ProtocolError);
+    expect(() => decodeRooms({})).toThrow(ProtocolError);
+    expect(() => decodeRooms({ rooms: [{ id: 1, players: 0, capacity: 1, tick_rate: 60, snapshot_rate: 30 }] })).toThrow(ProtocolError);
+    expect(() => decodeRooms({ rooms: [{ id: "x", players: -1, capacity: 1, tick_rate: 60, snapshot_rate: 30 }] })).toThrow(ProtocolError);
+  });
+
+  it("room names: 1-32 of A-Z a-z 0-9 _ -", () => {
+    for (const ok of ["a", "main-2", "Room_7", "x".repeat(32)]) expect(isValidRoomName(ok)).toBe(true);
+    for (const bad of ["", "no spaces", "é", "x".repeat(33), "a/b"]) expect(isValidRoomName(bad)).toBe(false);
   });
 });

@@ -271,4 +271,80 @@ describe("Connection", () => {
     sock.fire("disconnect", "io client disconnect");
     expect(conn.status).toEqual({ state: "disconnected", reason: "closed", attempt: 0 });
   });
+
+  it("a dropped link reconnects with the token; the same token back is a resume", () => {
+    const { sock, conn } = setup({ name: "Ada", room: "r1" });
+    conn.connect();
+    sock.accept();
+    expect(conn.resumed).toBe(false);
+    sock.connected = false;
+    sock.fire("disconnect", "ping timeout");
+    expect(conn.status.state).toBe("reconnecting");
+    expect(conn.sessionToken).toBe("00112233445566778899aabbccddeeff");
+    // Socket.IO's own reconnection calls the auth function again: it carries the token.
+    expect(authOf(sock)).toEqual({ name: "Ada", room: "r1", token: "00112233445566778899aabbccddeeff" });
+    sock.accept();
+    expect(conn.resumed).toBe(true);
+    expect(conn.status.state).toBe("connected");
+  });
+
+  it("invalid_token (hold expired): forgets the token and joins afresh at once", () => {
+    const { sock, conn } = setup({ name: "Ada" });
+    conn.connect();
+    sock.accept();
+    sock.connected = false;
+    sock.fire("disconnect", "transport close");
+    const before = sock.connects;
+    sock.active = false; // a server refusal ends Socket.IO's own retries
+    sock.fire("connect_error", new Error("invalid_token"));
+    expect(conn.sessionToken).toBeUndefined();
+    expect(conn.status.state).toBe("reconnecting");
+    expect(conn.status.reason).toBe("session_expired");
+    expect(sock.connects).toBe(before + 1);
+    expect(authOf(sock)).toEqual({ name: "Ada" });
+    sock.fire("welcome", { ...(decode(fixtureBytes("welcome_v1")) as object), id: 6, token: "ffeeddccbbaa99887766554433221100" });
+    expect(conn.resumed).toBe(false);
+    expect(conn.welcome!.id).toBe(6);
+    expect(conn.sessionToken).toBe("ffeeddccbbaa99887766554433221100");
+  });
+
+  it("an invalid_token with no token sent is a refusal like any other", () => {
+    const { sock, conn } = setup();
+    conn.connect();
+    sock.active = false;
+    sock.fire("connect_error", new Error("invalid_token"));
+    expect(conn.status).toEqual({ state: "disconnected", reason: "invalid_token", attempt: 0 });
+    expect(sock.connects).toBe(1);
+  });
+
+  it("bye replaced (opened elsewhere) is final: no reconnect, token dropped", () => {
+    const { sock, conn } = setup();
+    const byes: string[] = [];
+    conn.on("bye", (b) => byes.push(b.reason));
+    conn.connect();
+    sock.accept();
+    sock.fire("bye", { reason: "replaced", message: "" });
+    sock.active = false;
+    sock.connected = false;
+    sock.fire("disconnect", "io server disconnect");
+    expect(byes).toEqual(["replaced"]);
+    expect(conn.status).toEqual({ state: "disconnected", reason: "replaced", attempt: 0 });
+    expect(conn.sessionToken).toBeUndefined();
+    vi.advanceTimersByTime(60_000);
+    expect(sock.connects).toBe(1);
+  });
+
+  it("bye shutdown: reconnects after a delay as a fresh join (the seat died with the server)", () => {
+    const { sock, conn } = setup({ name: "Ada" });
+    conn.connect();
+    sock.accept();
+    sock.fire("bye", { reason: "shutdown", message: "" });
+    sock.active = false;
+    sock.connected = false;
+    sock.fire("disconnect", "io server disconnect");
+    expect(conn.sessionToken).toBeUndefined();
+    vi.advanceTimersByTime(1000);
+    expect(sock.connects).toBe(2);
+    expect(authOf(sock)).toEqual({ name: "Ada" });
+  });
 });

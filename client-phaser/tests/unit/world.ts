@@ -31,7 +31,7 @@ export function quantize(v: number, size: number): number {
 export function entity(id: number, kind: number, x: number, y: number) {
   const qx = quantize(x, world.width);
   const qy = quantize(y, world.height);
-  return { id, kind, qx, qy, x: dequantize(qx, world.width), y: dequantize(qy, world.height) };
+  return { id, kind: kind & 0x7f, away: (kind & 0x80) !== 0, qx, qy, x: dequantize(qx, world.width), y: dequantize(qy, world.height) };
 }
 
 export function snapshot(tick: number, ack: number, entities: ReturnType<typeof entity>[]): Snapshot {

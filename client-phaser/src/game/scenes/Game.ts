@@ -11,6 +11,8 @@ import type { GameData, MenuData } from "./Menu";
 /** One drawn entity. */
 interface View {
   kind: number;
+  /** Drawn as away (its player's connection dropped; the server holds the seat). */
+  away: boolean;
   sprite: Phaser.GameObjects.Image;
   /** Stars: the halo. Ships: the thruster particles. */
   glow?: Phaser.GameObjects.Image;
@@ -89,7 +91,7 @@ export class Game extends Phaser.Scene {
     this.events.once(Phaser.Scenes.Events.SHUTDOWN, () => {
       this.conn.close();
       this.scene.stop("Hud");
-      publishDebug(false, null, null);
+      publishDebug({ connected: false, state: "disconnected", reason: "closed", id: null, room: null, resumes: 0, frame: null });
     });
   }
 
@@ -105,11 +107,26 @@ export class Game extends Phaser.Scene {
       this.draw(frame, this.game.loop.delta);
     }
     this.lastFrame = frame;
-    publishDebug(this.conn.status.state === "connected", s?.id ?? null, frame);
+    publishDebug({
+      connected: this.conn.status.state === "connected",
+      state: this.conn.status.state,
+      reason: this.conn.status.reason,
+      id: s?.id ?? null,
+      room: s?.welcome.room ?? null,
+      resumes: s?.resumeCount ?? 0,
+      frame,
+    });
   }
 
-  /** A fresh `welcome` (first connect or a reconnect): start over from it. */
+  /**
+   * A `welcome`: the same seat again after a dropped link (same id and token) resumes the session,
+   * keeping the ship, its unacknowledged inputs and the views; anything else starts over.
+   */
   private startSession(w: Welcome): void {
+    if (this.session?.canResume(w)) {
+      this.session.resume(w);
+      return;
+    }
     for (const id of [...this.views.keys()]) this.removeView(id, false);
     this.session = new GameSession(w, (msg) => this.conn.sendInput(msg), { staticKinds: [Kind.star] });
     if (this.scores) this.session.onScores(this.scores);
@@ -135,6 +152,7 @@ export class Game extends Phaser.Scene {
       team: s?.ownTeam ?? null,
       name: s?.names.get(s.id) ?? this.name,
       room: s?.welcome.room ?? this.room,
+      away: s ? [...(this.lastFrame?.entities.values() ?? [])].filter((e) => e.away).length : 0,
       pending: s?.pendingInputs ?? 0,
     };
   }
@@ -189,7 +207,9 @@ export class Game extends Phaser.Scene {
         this.removeView(e.id, false);
         v = undefined;
       }
-      this.updateView(v ?? this.addView(e), e, deltaMs, s?.names.get(e.id) ?? null);
+      v ??= this.addView(e);
+      if (v.away !== e.away) this.setAway(v, e);
+      this.updateView(v, e, deltaMs, s?.names.get(e.id) ?? null);
     }
     for (const id of [...this.views.keys()]) {
       if (!frame.entities.has(id)) this.removeView(id, true);
@@ -200,6 +220,7 @@ export class Game extends Phaser.Scene {
     const isStar = e.kind === Kind.star;
     const v: View = {
       kind: e.kind,
+      away: false,
       sprite: this.add.image(e.x, e.y, isStar ? Tex.star : shipTexture(e.kind)),
       x: e.x,
       y: e.y,
@@ -247,6 +268,19 @@ export class Game extends Phaser.Scene {
     return v;
   }
 
+  /**
+   * An away ship (its player lost the connection; the server holds the seat) is drawn grey and
+   * see-through, without thrusters, with "away" after its name. Grey by texture, not tint: the
+   * Canvas renderer has no tint.
+   */
+  private setAway(v: View, e: DrawnEntity): void {
+    v.away = e.away;
+    if (e.kind === Kind.star) return;
+    v.sprite.setTexture(e.away ? Tex.shipOther : shipTexture(e.kind)).setAlpha(e.away ? 0.45 : 1);
+    v.label?.setAlpha(e.away ? 0.7 : 1);
+    if (e.away && v.trail) v.trail.emitting = false;
+  }
+
   private updateView(v: View, e: DrawnEntity, deltaMs: number, name: string | null): void {
     const dx = e.x - v.x;
     const dy = e.y - v.y;
@@ -269,10 +303,10 @@ export class Game extends Phaser.Scene {
       v.sprite.setPosition(e.x, e.y).setRotation(v.heading);
       const speed = moved / Math.max(1, deltaMs);
       const trail = v.trail!;
-      trail.emitting = speed > 0.03;
+      trail.emitting = speed > 0.03 && !v.away;
       trail.setPosition(e.x - Math.cos(v.heading) * 16, e.y - Math.sin(v.heading) * 16);
       const label = v.label!;
-      const text = e.own ? `${name ?? this.name} (you)` : (name ?? `#${e.id}`);
+      const text = e.own ? `${name ?? this.name} (you)` : `${name ?? `#${e.id}`}${v.away ? " · away" : ""}`;
       if (label.text !== text) label.setText(text);
       // Keep the name on the field: below the ship at the top edge, pushed in at the sides.
       const half = label.width / 2 + 4;
@@ -322,6 +356,10 @@ export function describe(reason: string): string {
       return "The server refused the name or token.";
     case "reconnect_failed":
       return "Could not reach the server.";
+    case "replaced":
+      return "This game was opened in another tab.";
+    case "abuse":
+      return "The server disconnected you (too many invalid inputs).";
     default:
       return reason.startsWith("protocol_")
         ? "This page is older than the server: reload it."

@@ -14,6 +14,8 @@ export interface HudModel {
   name: string;
   room: string | null;
   pending: number;
+  /** Other players who are away (connection dropped, seat held). */
+  away: number;
 }
 
 export interface HudData {
@@ -30,8 +32,9 @@ const STATE_COLOR: Record<ConnectionStatus["state"], number> = {
 };
 
 /**
- * The bar above the field: connection state, team scores, ping, server tick, players online; and a
- * banner over the field while the connection is not up.
+ * The bar above the field: connection state, your name, team and room, team scores, ping, server
+ * tick, players online (and how many are away); and a banner over the field while the connection is
+ * not up ("reconnecting…" while the seat is held, a clear message when it ended).
  */
 export class Hud extends Phaser.Scene {
   private hud!: HudData;
@@ -113,7 +116,7 @@ export class Hud extends Phaser.Scene {
     this.statusText.setText(statusLine(st)).setY(HUD_HEIGHT / 2 - 11);
     const team = teamName(m.team);
     this.you
-      .setText(`${m.name || "…"}${team ? ` · ${team} team` : ""}${m.room && m.room !== "main" ? ` · room ${m.room}` : ""}`)
+      .setText(`${m.name || "…"}${team ? ` · ${team} team` : ""}${m.room ? ` · room ${m.room}` : ""}`)
       .setColor(teamText(m.team))
       .setY(HUD_HEIGHT / 2 + 13);
 
@@ -131,19 +134,13 @@ export class Hud extends Phaser.Scene {
 
     const ping = m.rtt === null || st.state !== "connected" ? "–" : `${Math.round(m.rtt)} ms`;
     const tick = m.tick === null ? "–" : String(m.tick);
-    this.stats.setText(`Ping ${ping}   Tick ${tick}   Players ${m.players}`);
+    this.stats.setText(`Ping ${ping}   Tick ${tick}   Players ${m.players}${m.away > 0 ? ` (${m.away} away)` : ""}`);
 
     const showBanner = st.state !== "connected";
     this.banner.setVisible(showBanner);
     if (showBanner) {
       this.bannerText.setText(bannerTitle(st)).setColor(st.state === "disconnected" ? Colors.redText : Colors.text);
-      this.bannerHint.setText(
-        st.state === "disconnected"
-          ? "Click or press Enter to return to the menu"
-          : st.reason
-            ? `(${st.reason.replace(/_/g, " ")})`
-            : "",
-      );
+      this.bannerHint.setText(bannerHint(st));
     }
   }
 
@@ -172,8 +169,19 @@ function bannerTitle(s: ConnectionStatus): string {
     case "reconnecting":
       return s.attempt > 0 ? `Connection lost, reconnecting (try ${s.attempt})…` : "Connection lost, reconnecting…";
     case "disconnected":
+      if (s.reason === "replaced") return "Opened in another tab";
       return s.reason ? `Disconnected: ${s.reason.replace(/_/g, " ")}` : "Disconnected";
     case "connected":
       return "";
   }
+}
+
+function bannerHint(s: ConnectionStatus): string {
+  if (s.state === "disconnected") {
+    return s.reason === "replaced"
+      ? "You play on in the other tab. Click or press Enter for the menu"
+      : "Click or press Enter to return to the menu";
+  }
+  if (s.reason === "session_expired") return "(your seat was given up: joining afresh)";
+  return s.reason ? `(${s.reason.replace(/_/g, " ")})` : "";
 }
