@@ -155,3 +155,61 @@ async fn s1_inputs_that_name_another_player_move_nobody_else() {
     assert_eq!(ack, 20);
     server.stop().await.unwrap();
 }
+
+/// B9: timestamps and a `dt` field change nothing: the server's fixed dt rules.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn b9_client_timestamps_and_dt_have_no_effect() {
+    use std::sync::Arc;
+    use tickstate_server::client::Client;
+    use tickstate_server::rules::{Ctx, GameRules, PlayerId, Spawn};
+    struct Open;
+    impl GameRules for Open {
+        fn on_join(&mut self, _: &mut Ctx<'_>, _: PlayerId, _: &str) -> Spawn {
+            Spawn {
+                kind: 1,
+                pos: glam::Vec2::new(400.0, 450.0),
+            }
+        }
+    }
+    let rules = Arc::new(|_: &str| Box::new(Open) as Box<dyn tickstate_server::rules::GameRules>);
+    let server = TestServer::start_with_rules(tickstate_server::ServerConfig::default(), rules).await;
+    let room = |r: &str| tickstate_shared::ConnectAuth {
+        room: Some(r.into()),
+        ..Default::default()
+    };
+    let mut plain = Client::connect(&server.base, &room("plain")).await.unwrap();
+    let mut timed = Client::connect(&server.base, &room("timed")).await.unwrap();
+    for seq in 1..=20u32 {
+        plain.sender.input(InputMsg(seq, 1.0, 0.0, 0)).await.unwrap();
+        let far_future = Value::F64(4.0e12 + f64::from(seq) * 1e9);
+        let dt = Value::Map(vec![("dt".into(), Value::F64(10.0))]);
+        timed
+            .sender
+            .emit(
+                "input",
+                Value::Array(vec![seq.into(), 1.into(), 0.into(), 0.into(), far_future, dt]),
+            )
+            .await
+            .unwrap();
+    }
+    let mut positions = Vec::new();
+    for c in [&mut plain, &mut timed] {
+        let id = c.welcome.id;
+        let snap = c
+            .wait_for(Duration::from_secs(3), "ack 20", |e| match e {
+                Event::Snapshot { snapshot, .. } if snapshot.ack == 20 => Some(snapshot.clone()),
+                _ => None,
+            })
+            .await
+            .unwrap();
+        positions.push(*snap.entities.iter().find(|e| e.id == id).unwrap());
+    }
+    assert_eq!(
+        (positions[0].x, positions[0].y),
+        (positions[1].x, positions[1].y),
+        "same inputs, same place"
+    );
+    let s = server.stats().await;
+    assert_eq!(s["inputs"]["applied"], 40);
+    server.stop().await.unwrap();
+}

@@ -131,8 +131,35 @@ pub const BUTTON_ACTION: u32 = 1;
 ///
 /// Each applied input moves the sender's entity by one simulation step of `dt` in direction
 /// `(dx, dy)`, clamped to the unit disc. `seq` increases by one per input and wraps at `u32::MAX`.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+///
+/// Decoding takes the first four elements and ignores any further ones (a newer client's extra
+/// fields, or a timestamp: the server's fixed `dt` is all that counts), but a shorter array or a
+/// map is an error.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct InputMsg(pub u32, pub f32, pub f32, pub u32);
+
+impl<'de> Deserialize<'de> for InputMsg {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = InputMsg;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an array [seq, dx, dy, buttons]")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut a: A) -> Result<InputMsg, A::Error> {
+                use serde::de::Error;
+                let seq = a.next_element()?.ok_or_else(|| A::Error::invalid_length(0, &self))?;
+                let dx = a.next_element()?.ok_or_else(|| A::Error::invalid_length(1, &self))?;
+                let dy = a.next_element()?.ok_or_else(|| A::Error::invalid_length(2, &self))?;
+                let buttons = a.next_element()?.ok_or_else(|| A::Error::invalid_length(3, &self))?;
+                // Bounded by the message size cap; each ignored element is skipped, not stored.
+                while a.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+                Ok(InputMsg(seq, dx, dy, buttons))
+            }
+        }
+        d.deserialize_seq(V)
+    }
+}
 
 impl InputMsg {
     /// Sequence number.
@@ -200,6 +227,28 @@ mod tests {
         assert!(rmp_serde::from_slice::<InputMsg>(&neg).is_err());
         let s = [0x94, 0x01, 0xa1, b'1', 0x01, 0x00]; // dx = "1"
         assert!(rmp_serde::from_slice::<InputMsg>(&s).is_err());
+    }
+
+    #[test]
+    fn extra_trailing_elements_are_ignored_but_short_arrays_and_maps_are_not() {
+        // [5, 1.0, 0, 0, 1e12 (a timestamp), {"dt": 1}]
+        let v = (
+            5u32,
+            1.0f64,
+            0u8,
+            0u8,
+            1e12f64,
+            std::collections::BTreeMap::from([("dt", 1)]),
+        );
+        let bytes = rmp_serde::to_vec(&v).unwrap();
+        assert_eq!(
+            rmp_serde::from_slice::<InputMsg>(&bytes).unwrap(),
+            InputMsg(5, 1.0, 0.0, 0)
+        );
+        let short = rmp_serde::to_vec(&(5u32, 1.0f32, 0.0f32)).unwrap();
+        assert!(rmp_serde::from_slice::<InputMsg>(&short).is_err());
+        let map = rmp_serde::to_vec_named(&std::collections::BTreeMap::from([("seq", 1)])).unwrap();
+        assert!(rmp_serde::from_slice::<InputMsg>(&map).is_err());
     }
 
     #[test]
