@@ -14,6 +14,9 @@
  * removed the player or is stopping), so the next connect is a fresh join; `bye` `replaced` (the
  * same player connected again elsewhere, e.g. another tab) is final: no reconnect.
  *
+ * While the browser says it is offline (`navigator.onLine`), no reconnect is attempted (each would
+ * only fail, and log a network error); the `online` event starts one at once.
+ *
  * Socket.IO's own reconnection handles dropped links. Refusals (`connect_error` from the server) and
  * server-side closes do not reconnect by themselves in Socket.IO; here the transient ones (`busy`,
  * `shutting_down`, `room_unavailable`, a `bye` with `shutdown` or `room_error`) are retried with a
@@ -78,6 +81,27 @@ export interface SocketLike {
   disconnect(): unknown;
 }
 
+/** Whether the device has a network, and when it comes back (the browser's `navigator.onLine`). */
+export interface NetworkState {
+  isOnline(): boolean;
+  /** Calls `online` whenever the network comes back and `offline` when it goes; returns an unsubscribe. */
+  watch(online: () => void, offline: () => void): () => void;
+}
+
+/** The browser's network state; in Node (tests), always online. */
+export const browserNetwork: NetworkState = {
+  isOnline: () => typeof navigator === "undefined" || navigator.onLine !== false,
+  watch(online, offline) {
+    if (typeof window === "undefined") return () => {};
+    window.addEventListener("online", online);
+    window.addEventListener("offline", offline);
+    return () => {
+      window.removeEventListener("online", online);
+      window.removeEventListener("offline", offline);
+    };
+  },
+};
+
 export type SocketFactory = (url: string | undefined, options: Partial<ManagerOptions & SocketOptions>) => SocketLike;
 
 export interface ConnectionOptions {
@@ -95,6 +119,8 @@ export interface ConnectionOptions {
   readonly socketFactory?: SocketFactory;
   /** First delay before retrying a refused or closed connection, ms (doubles up to 10 s). Default 1000. */
   readonly retryDelayMs?: number;
+  /** Network state. Default {@link browserNetwork}. */
+  readonly network?: NetworkState;
 }
 
 /** `connect_error` / `bye` reasons worth retrying by themselves. */
@@ -127,12 +153,17 @@ export class Connection {
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
   private retryDelay: number;
   private closed = false;
+  /** Waiting for the network to come back before reconnecting. */
+  private waitingForNetwork = false;
+  private readonly network: NetworkState;
+  private unwatch: (() => void) | null = null;
 
   constructor(options: ConnectionOptions = {}) {
     this.options = options;
     this.now = options.now ?? (() => performance.now());
     this.token = options.token;
     this.retryDelay = options.retryDelayMs ?? 1000;
+    this.network = options.network ?? browserNetwork;
     const factory: SocketFactory = options.socketFactory ?? ((url, o) => (url === undefined ? io(o) : io(url, o)));
     this.socket = factory(options.url, {
       transports: ["websocket"],
@@ -149,6 +180,12 @@ export class Connection {
   /** Opens the connection. */
   connect(): this {
     this.closed = false;
+    this.unwatch ??= this.network.watch(
+      () => this.onOnline(),
+      () => {
+        if (!this.socket.connected) this.pauseUntilOnline();
+      },
+    );
     this.setStatus("connecting", null, 0);
     this.socket.connect();
     return this;
@@ -157,6 +194,9 @@ export class Connection {
   /** Closes the connection for good (no reconnect). */
   close(): void {
     this.closed = true;
+    this.waitingForNetwork = false;
+    this.unwatch?.();
+    this.unwatch = null;
     this.clearTimers();
     this.socket.disconnect();
     this.setStatus("disconnected", "closed", 0);
@@ -238,7 +278,8 @@ export class Connection {
         return;
       }
       if (s.active) {
-        // A transport-level failure: Socket.IO retries by itself.
+        // A transport-level failure: Socket.IO retries by itself, unless there is no network.
+        if (!this.network.isOnline()) return this.pauseUntilOnline();
         this.setStatus("reconnecting", reason, this.statusValue.attempt);
       } else if (TRANSIENT.has(reason)) {
         this.retryLater(reason);
@@ -257,7 +298,8 @@ export class Connection {
         return;
       }
       const reason = bye?.reason ?? why;
-      if (s.active) this.setStatus("reconnecting", reason, 0);
+      if (!this.network.isOnline()) this.pauseUntilOnline();
+      else if (s.active) this.setStatus("reconnecting", reason, 0);
       else this.retryLater(reason);
     });
     s.io.on("reconnect_attempt", (attempt: number) => {
@@ -334,8 +376,27 @@ export class Connection {
     this.retryDelay = Math.min(this.retryDelay * 2, 10_000);
     this.retryTimer = setTimeout(() => {
       this.retryTimer = null;
-      if (!this.closed) this.socket.connect();
+      if (this.closed) return;
+      if (this.network.isOnline()) this.socket.connect();
+      else this.pauseUntilOnline();
     }, delay);
+  }
+
+  /** No network: stop Socket.IO's retries (each would fail) until the `online` event. */
+  private pauseUntilOnline(): void {
+    if (this.closed) return;
+    this.waitingForNetwork = true;
+    if (this.retryTimer !== null) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+    if (this.socket.active) this.socket.disconnect();
+    this.setStatus("reconnecting", "offline", this.statusValue.attempt);
+  }
+
+  private onOnline(): void {
+    if (this.closed || !this.waitingForNetwork) return;
+    this.waitingForNetwork = false;
+    this.setStatus("reconnecting", "back online", this.statusValue.attempt + 1);
+    this.socket.connect();
   }
 
   private startPing(): void {

@@ -17,6 +17,7 @@
 import { encodeInput } from "../net/codec";
 import {
   nextSeq,
+  seqNewer,
   type InputMsg,
   type Joined,
   type Left,
@@ -84,6 +85,12 @@ export interface SessionOptions {
   readonly stallMs?: number;
   /** Most inputs sent again after a resume. Default {@link maxResendFor}(tick_rate). */
   readonly maxResend?: number;
+  /**
+   * This `welcome` resumed a seat this session object never saw (the page was reloaded with the
+   * stored token): wait for the first snapshot, like {@link GameSession.resume}, and number inputs
+   * on from its `ack`, since the server drops any seq not newer than the last it processed.
+   */
+  readonly resumed?: boolean;
 }
 
 export class GameSession {
@@ -118,6 +125,7 @@ export class GameSession {
     this.welcomeValue = welcome;
     this.stallMs = options.stallMs ?? 300;
     this.maxResend = options.maxResend ?? maxResendFor(welcome.tick_rate);
+    this.resuming = options.resumed ?? false;
     this.id = welcome.id;
     this.send = send;
     for (const p of welcome.players) this.names.set(p.id, p.name);
@@ -225,6 +233,8 @@ export class GameSession {
   /** Sends again, in order, the inputs newer than `ack` (at most `maxResend`); ends the resume. */
   private resendAfter(ack: number): void {
     this.resuming = false;
+    // Never number below what the server has processed (a reloaded page starts from 0).
+    if (seqNewer(ack, this.seq)) this.seq = ack;
     const givenUp = this.predictor.retainAfter(ack, this.maxResend);
     const resent: number[] = [];
     for (const p of this.predictor.pendingInputs) {

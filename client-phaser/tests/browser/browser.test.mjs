@@ -92,7 +92,8 @@ before(async () => {
   assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium`);
   mkdirSync(artifacts, { recursive: true });
   // A fixed seed gives the same spawn points every run.
-  server = await startServer(["--client-dir", dist, "--seed", "7"]);
+  // Seats of dropped players are held 1.5 s (default 20 s), so a closed page's ship goes quickly.
+  server = await startServer(["--client-dir", dist, "--seed", "7", "--session-hold-ms", "1500"]);
   // Playwright starts Chromium with a new, empty --user-data-dir of its own for each launch.
   browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
 });
@@ -189,8 +190,9 @@ describe("Star Collector in the browser", () => {
     assert.ok(Math.abs(after.y - me.y) < 10, `and stay on its line: y ${me.y} -> ${after.y}`);
   });
 
-  it("closing page A removes A's ship from B", async () => {
+  it("closing page A: B sees A's ship away, then gone when the server stops holding the seat", async () => {
     await a.context.close();
+    await b.page.waitForFunction((id) => window.__tickstate.rendered[id]?.away === true, idA, { timeout: 5000 });
     await b.page.waitForFunction((id) => window.__tickstate.rendered[id] === undefined, idA, { timeout: 5000 });
     await b.page.screenshot({ path: `${artifacts}/game-b-after-a-left.png` });
   });
@@ -203,7 +205,7 @@ describe("Star Collector in the browser", () => {
     await b.page.waitForFunction(() => window.__tickstate && !window.__tickstate.connected, null, { timeout: 5000 });
     await sleep(300);
     await b.page.screenshot({ path: `${artifacts}/game-b-reconnecting.png` });
-    server = await startServer(["--client-dir", dist, "--seed", "8"], `127.0.0.1:${port}`);
+    server = await startServer(["--client-dir", dist, "--seed", "8", "--session-hold-ms", "1500"], `127.0.0.1:${port}`);
     await b.page.waitForFunction(ready, null, { timeout: 20_000 });
     const fresh = await hook(b.page);
     assert.ok(fresh.connected);

@@ -347,4 +347,43 @@ describe("Connection", () => {
     expect(sock.connects).toBe(2);
     expect(authOf(sock)).toEqual({ name: "Ada" });
   });
+
+  it("while the browser is offline, no reconnect is tried; the online event starts one with the token", () => {
+    let online = true;
+    let onOnline = () => {};
+    let onOffline = () => {};
+    const sock = new FakeSocket();
+    const conn = new Connection({
+      url: "http://test",
+      socketFactory: (_url, o) => {
+        sock.options = o as Record<string, unknown>;
+        return sock;
+      },
+      network: {
+        isOnline: () => online,
+        watch: (on, off) => {
+          onOnline = on;
+          onOffline = off;
+          return () => {};
+        },
+      },
+    });
+    conn.connect();
+    sock.accept();
+    online = false;
+    onOffline(); // still "connected" until the heartbeat says otherwise: nothing happens yet
+    expect(conn.status.state).toBe("connected");
+    sock.connected = false;
+    sock.fire("disconnect", "ping timeout");
+    expect(conn.status).toMatchObject({ state: "reconnecting", reason: "offline" });
+    expect(sock.active).toBe(false); // Socket.IO's own retries stopped
+    vi.advanceTimersByTime(60_000);
+    expect(sock.connects).toBe(1);
+    online = true;
+    onOnline();
+    expect(sock.connects).toBe(2);
+    expect(authOf(sock)).toEqual({ token: "00112233445566778899aabbccddeeff" });
+    sock.accept();
+    expect(conn.resumed).toBe(true);
+  });
 });

@@ -1,5 +1,6 @@
 import Phaser from "phaser";
 import { Connection } from "../../net/connection";
+import { SessionStore } from "../../net/session-store";
 import { Kind, type Scores, type Welcome, type World } from "../../net/protocol";
 import { GameSession, type DrawnEntity, type Frame } from "../../sync/session";
 import { Controls } from "../controls";
@@ -25,8 +26,9 @@ interface View {
 }
 
 /**
- * The play field. It owns the connection and one {@link GameSession} per `welcome`, sends an input
- * every tick, and draws what the session says: your ship where prediction puts it, everyone else
+ * The play field. It owns the connection and the {@link GameSession} (resumed when a `welcome` gives
+ * the same seat back after a dropped link, new otherwise), sends an input every tick while
+ * connected, and draws what the session says: your ship where prediction puts it, everyone else
  * where interpolation puts them. Nothing here decides where anything is.
  */
 export class Game extends Phaser.Scene {
@@ -43,6 +45,7 @@ export class Game extends Phaser.Scene {
   private lastFrame: Frame | null = null;
   private scores: Scores | null = null;
   private leaving = false;
+  private readonly store = new SessionStore();
 
   constructor() {
     super("Game");
@@ -73,8 +76,13 @@ export class Game extends Phaser.Scene {
 
     this.controls = new Controls(this, () => this.session?.welcome.movement.radius ?? 16);
 
-    const options: ConstructorParameters<typeof Connection>[0] = { name: this.name };
-    this.conn = new Connection(this.room === null ? options : { ...options, room: this.room });
+    // A token kept by this tab (the page was reloaded mid-game) takes the same seat back.
+    const token = this.store.tokenFor(this.room ?? undefined);
+    this.conn = new Connection({
+      name: this.name,
+      ...(this.room === null ? {} : { room: this.room }),
+      ...(token === undefined ? {} : { token }),
+    });
     this.conn.on("welcome", (w) => this.startSession(w));
     this.conn.on("snapshot", (s, at) => this.session?.onSnapshot(s, at));
     this.conn.on("joined", (j) => this.session?.onJoined(j));
@@ -84,12 +92,17 @@ export class Game extends Phaser.Scene {
       this.scores = s;
       this.session?.onScores(s);
     });
+    // Once the server has used the token up or refused it, a reload must not try it again.
+    this.conn.on("status", () => {
+      if (this.conn.sessionToken === undefined) this.store.clear();
+    });
     this.conn.on("protocolError", (e) => console.warn("tickstate: dropped a malformed message:", e.message));
     this.conn.connect();
 
     this.scene.launch("Hud", { model: () => this.hudModel(), leave: () => this.leave() });
     this.events.once(Phaser.Scenes.Events.SHUTDOWN, () => {
-      this.conn.close();
+      this.conn.close(); // a clean goodbye: the server releases the seat, the token is used up
+      this.store.clear();
       this.scene.stop("Hud");
       publishDebug({ connected: false, state: "disconnected", reason: "closed", id: null, room: null, resumes: 0, frame: null });
     });
@@ -123,12 +136,16 @@ export class Game extends Phaser.Scene {
    * keeping the ship, its unacknowledged inputs and the views; anything else starts over.
    */
   private startSession(w: Welcome): void {
+    this.store.save(w.token, w.room);
     if (this.session?.canResume(w)) {
       this.session.resume(w);
       return;
     }
     for (const id of [...this.views.keys()]) this.removeView(id, false);
-    this.session = new GameSession(w, (msg) => this.conn.sendInput(msg), { staticKinds: [Kind.star] });
+    this.session = new GameSession(w, (msg) => this.conn.sendInput(msg), {
+      staticKinds: [Kind.star],
+      resumed: this.conn.resumed, // a reloaded page took its seat back
+    });
     if (this.scores) this.session.onScores(this.scores);
     this.layout(w.world);
   }

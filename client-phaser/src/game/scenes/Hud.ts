@@ -183,5 +183,6 @@ function bannerHint(s: ConnectionStatus): string {
       : "Click or press Enter to return to the menu";
   }
   if (s.reason === "session_expired") return "(your seat was given up: joining afresh)";
+  if (s.reason === "offline") return "(no network: your ship waits for you for a while)";
   return s.reason ? `(${s.reason.replace(/_/g, " ")})` : "";
 }
