@@ -4,6 +4,8 @@
 # Installs what the tests need (npm packages; Debian's chromium when it is missing).
 #   ./scripts/test.sh            # everything
 #   SKIP_BROWSER=1 ./scripts/test.sh   # everything but the browser test (says so at the end)
+#   SKIP_FUZZ=1 ./scripts/test.sh      # everything but the short fuzz run (says so at the end)
+#   FUZZ_SECONDS=60 ./scripts/test.sh  # a longer fuzz run per target (default 3 s)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
@@ -52,6 +54,13 @@ else
   fi
   step "client: browser test (headless Chromium, two pages)"
   npm --prefix client-phaser run test:browser
+fi
+
+if [ "${SKIP_FUZZ:-}" = "1" ]; then
+  echo; echo "NOTE: SKIP_FUZZ=1: the fuzz targets were NOT run."
+else
+  step "fuzz: every target for ${FUZZ_SECONDS:-3} s (installs cargo-fuzz on first use)"
+  ./scripts/fuzz.sh "${FUZZ_SECONDS:-3}"
 fi
 
 step "all tests passed"
