@@ -119,6 +119,8 @@ export class GameSession {
   private lastFrameAt: number | null = null;
   private readonly staticKinds: ReadonlySet<number>;
   private newestStatic: RenderedEntity[] = [];
+  /** Everyone but you, as last drawn. */
+  private others = new Map<number, DrawnEntity>();
 
   constructor(welcome: Welcome, send: (msg: InputMsg) => void, options: SessionOptions = {}) {
     this.staticKinds = new Set(options.staticKinds ?? []);
@@ -178,7 +180,6 @@ export class GameSession {
     this.interp.reset();
     this.clock.reset();
     this.newestTick = null;
-    this.newestStatic = [];
     this.lastSnapshotAt = null;
     this.tickingSince = null;
     this.resuming = true;
@@ -285,13 +286,19 @@ export class GameSession {
   frame(now: number): Frame {
     if (this.lastFrameAt !== null) this.predictor.advance(now - this.lastFrameAt);
     this.lastFrameAt = now;
-    const entities = new Map<number, DrawnEntity>();
-    for (const e of this.interp.sample(now).values()) {
-      if (e.id !== this.id && !this.staticKinds.has(e.kind)) entities.set(e.id, { ...e, own: false });
+    // While a resume waits for its first snapshot, the others stay where they were last drawn
+    // (rather than vanishing for a round trip and popping back).
+    if (!this.resuming) {
+      const others = new Map<number, DrawnEntity>();
+      for (const e of this.interp.sample(now).values()) {
+        if (e.id !== this.id && !this.staticKinds.has(e.kind)) others.set(e.id, { ...e, own: false });
+      }
+      for (const e of this.newestStatic) {
+        if (e.id !== this.id) others.set(e.id, { ...e, own: false });
+      }
+      this.others = others;
     }
-    for (const e of this.newestStatic) {
-      if (e.id !== this.id) entities.set(e.id, { ...e, own: false });
-    }
+    const entities = new Map(this.others);
     const own = this.predictor.renderPosition(this.clock.alpha);
     if (own && this.ownKind !== null) {
       entities.set(this.id, { id: this.id, kind: this.ownKind, away: false, x: own.x, y: own.y, own: true });

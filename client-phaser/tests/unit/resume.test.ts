@@ -122,6 +122,26 @@ describe("resuming a session after a dropped connection", () => {
   });
 });
 
+describe("drawing across a resume", () => {
+  it("keeps drawing the others where they were until the resumed snapshot", () => {
+    const sent: InputMsg[] = [];
+    const s = new GameSession(welcome, (m) => sent.push(m), { stallMs: Infinity, staticKinds: [3] });
+    s.onSnapshot(snapshot(1000, 0, [entity(5, 1, 800, 600), entity(9, 2, 300, 300), entity(300, 3, 50, 50)]), 0);
+    s.onSnapshot(snapshot(1002, 0, [entity(5, 1, 800, 600), entity(9, 2, 300, 300), entity(300, 3, 50, 50)]), 33);
+    const before = s.frame(300);
+    expect([...before.entities.keys()].sort((a, b) => a - b)).toEqual([5, 9, 300]);
+    s.resume(welcome);
+    const during = s.frame(400);
+    expect(during.entities.get(9)).toEqual(before.entities.get(9));
+    expect(during.entities.get(300)).toEqual(before.entities.get(300));
+    expect(during.entities.get(5)!.own).toBe(true);
+    s.onSnapshot(snapshot(1300, 0, [entity(5, 1, 800, 600), entity(9, 0x82, 310, 300)]), 500);
+    const after = s.frame(500);
+    expect(after.entities.get(9)).toMatchObject({ away: true, kind: 2 });
+    expect(after.entities.has(300)).toBe(false);
+  });
+});
+
 describe("input pauses", () => {
   it("pauses input when no snapshot came for stallMs, and goes on without a backlog", () => {
     const sent: InputMsg[] = [];
