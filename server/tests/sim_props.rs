@@ -17,56 +17,21 @@
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::HashMap;
-use std::sync::mpsc::{self, Receiver, Sender, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 
-use bytes::Bytes;
 use glam::Vec2;
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
-use tickstate_server::room::{
-    ConnId, Control, InputEnvelope, JoinTicket, LinkError, Overrides, PlayerLink, Room, TickOutcome,
-};
+use tickstate_server::room::driver::{RecordingLink, RoomDriver};
+use tickstate_server::room::{ConnId, Control, Overrides, TickOutcome};
 use tickstate_server::rules::{Ctx, GameRules, LeaveReason, PlayerId, PlayerInput, RulesConfig, Spawn};
 use tickstate_server::sim::Rect;
 use tickstate_server::sim::movement::clamp_to_world;
-use tickstate_server::stats::{ClientStats, Stats};
+use tickstate_server::stats::ClientStats;
 use tickstate_shared::InputMsg;
-use tickstate_shared::codec::decode_snapshot;
 use tickstate_shared::protocol::seq_newer;
 
 // ---- the in-memory room --------------------------------------------------------------------------
-
-/// What a fake connection received: `(tick, ack)` of every snapshot.
-#[derive(Default)]
-struct LinkRecord {
-    acks: Vec<(u32, u32)>,
-    closed: bool,
-}
-
-#[derive(Clone, Default)]
-struct FakeLink(Arc<Mutex<LinkRecord>>);
-
-impl PlayerLink for FakeLink {
-    fn send_snapshot(&self, doc: Bytes) -> Result<(), LinkError> {
-        let mut r = self.0.lock().unwrap();
-        if r.closed {
-            return Err(LinkError::Closed);
-        }
-        let s = decode_snapshot(&doc).expect("server snapshots should decode");
-        r.acks.push((s.tick, s.ack));
-        Ok(())
-    }
-    fn emit(&self, _event: &str, _data: &rmpv::Value) -> Result<(), LinkError> {
-        if self.0.lock().unwrap().closed {
-            return Err(LinkError::Closed);
-        }
-        Ok(())
-    }
-    fn close(&self) {
-        self.0.lock().unwrap().closed = true;
-    }
-}
 
 /// One input the rules saw applied: the player's name (`c<conn>`), seq and validated direction.
 type AppliedLog = Arc<Mutex<Vec<(String, u32, Vec2)>>>;
@@ -120,7 +85,7 @@ fn free_spot(cfg: &RulesConfig) -> Option<Vec2> {
 
 struct Player {
     conn: ConnId,
-    link: FakeLink,
+    link: RecordingLink,
     client: Arc<ClientStats>,
     sent: u64,
     /// Position after the previous tick.
@@ -137,74 +102,46 @@ struct Player {
 }
 
 struct Harness {
-    room: Room,
-    control: Sender<Control>,
-    control_rx: Receiver<Control>,
-    inputs: SyncSender<InputEnvelope>,
-    inputs_rx: Receiver<InputEnvelope>,
-    stats: Arc<Stats>,
+    d: RoomDriver,
     log: AppliedLog,
     cfg: RulesConfig,
     players: Vec<Player>,
-    next_conn: u64,
     sent: u64,
+    joined: u64,
 }
 
 impl Harness {
     fn new(cfg: RulesConfig, spawn: Vec2) -> Self {
-        let stats = Arc::new(Stats::default());
         let log = AppliedLog::default();
         let rules = PropRules {
             cfg: cfg.clone(),
             spawn,
             log: log.clone(),
         };
-        let room = Room::new(
-            "props",
-            Box::new(rules),
-            Overrides::default(),
-            stats.clone(),
-            Arc::default(),
-            1,
-        )
-        .unwrap();
-        let (control, control_rx) = mpsc::channel();
-        let (inputs, inputs_rx) = mpsc::sync_channel(4096);
+        let d = RoomDriver::new(Box::new(rules), Overrides::default(), 1).unwrap();
         Self {
-            room,
-            control,
-            control_rx,
-            inputs,
-            inputs_rx,
-            stats,
+            d,
             log,
             cfg,
             players: Vec::new(),
-            next_conn: 1,
             sent: 0,
+            joined: 0,
         }
     }
 
     /// Joins and readies a player (one tick); returns its index.
     fn join(&mut self) -> usize {
-        let conn = ConnId(self.next_conn);
-        self.next_conn += 1;
-        let link = FakeLink::default();
+        let link = RecordingLink::default();
         let client = Arc::new(ClientStats::default());
-        let (reply, mut rx) = tokio::sync::oneshot::channel();
-        self.control
-            .send(Control::Join(JoinTicket {
-                conn,
-                name: format!("c{}", conn.0),
-                link: Box::new(link.clone()),
-                client: client.clone(),
-                resume: None,
-                reply,
-            }))
-            .unwrap();
+        // Named after the connection id the driver will give it (ids are never reused).
+        let conn_hint = self.joined + 1;
+        self.joined = conn_hint;
+        let name = format!("c{conn_hint}");
+        let (conn, mut rx) = self.d.join_request(&name, Box::new(link.clone()), client.clone(), None);
+        assert_eq!(conn.0, conn_hint, "the driver numbers connections 1, 2, …");
         self.tick();
         rx.try_recv().unwrap().expect("join should be accepted");
-        self.control.send(Control::Ready(conn)).unwrap();
+        self.d.control(Control::Ready(conn));
         let pos = self.pos(conn).expect("a joined player has an entity");
         self.players.push(Player {
             conn,
@@ -222,30 +159,23 @@ impl Harness {
     }
 
     fn pos(&self, conn: ConnId) -> Option<Vec2> {
-        let key = self.room.entity_of(conn)?;
-        self.room.world().get(key).map(|e| e.pos)
+        let key = self.d.room.entity_of(conn)?;
+        self.d.room.world().get(key).map(|e| e.pos)
     }
 
     /// Queues an input from player `idx`; returns whether the channel took it.
     fn send(&mut self, idx: usize, input: InputMsg) -> bool {
         let p = &mut self.players[idx];
-        match self.inputs.try_send(InputEnvelope {
-            conn: p.conn,
-            input,
-            client: p.client.clone(),
-        }) {
-            Ok(()) => {
-                p.sent += 1;
-                self.sent += 1;
-                true
-            }
-            Err(TrySendError::Full(_)) => false,
-            Err(TrySendError::Disconnected(_)) => panic!("the room's input channel closed"),
+        let taken = self.d.input_counted(p.conn, input, p.client.clone());
+        if taken {
+            p.sent += 1;
+            self.sent += 1;
         }
+        taken
     }
 
     fn tick(&mut self) {
-        let outcome = self.room.tick(&self.control_rx, &self.inputs_rx, &mut |_| {});
+        let outcome = self.d.tick();
         assert_eq!(outcome, TickOutcome::Continue, "the room should keep running");
     }
 
@@ -257,8 +187,8 @@ impl Harness {
         let r = self.cfg.player_radius;
         let rb = r.min(size.x / 2.0).min(size.y / 2.0);
         let max_step = self.cfg.max_speed / self.cfg.tick_rate as f32;
-        let cap = self.room.settings().max_inputs_per_tick;
-        let tick = self.room.tick_number();
+        let cap = self.d.room.settings().max_inputs_per_tick;
+        let tick = self.d.room.tick_number();
         for i in 0..self.players.len() {
             let conn = self.players[i].conn;
             let name = format!("c{}", conn.0);
@@ -336,9 +266,9 @@ impl Harness {
     /// Checks the acks each client saw in this tick's snapshot. Only valid when every input sent was
     /// finite (a rejected non-finite input also moves the ack, and the rules never see it).
     fn check_acks(&mut self, strict_monotonic: bool) -> Result<(), TestCaseError> {
-        let tick = self.room.tick_number();
+        let tick = self.d.room.tick_number();
         for p in &mut self.players {
-            let Some(&(stick, ack)) = p.link.0.lock().unwrap().acks.last() else {
+            let Some((stick, ack)) = p.link.last_snapshot().map(|s| (s.tick, s.ack)) else {
                 continue;
             };
             // Snapshot ticks are stamped before the tick counter advances.
@@ -374,13 +304,13 @@ impl Harness {
     /// Ticks until every sent input is accounted for (or gives up), then checks the identity.
     fn drain_and_check_accounting(&mut self) -> Result<(), TestCaseError> {
         for _ in 0..200 {
-            let i = self.stats.inputs();
+            let i = self.d.stats().inputs();
             if i.applied + i.rejected_total + i.dropped_total >= self.sent {
                 break;
             }
             self.tick_and_check()?;
         }
-        let i = self.stats.inputs();
+        let i = self.d.stats().inputs();
         prop_assert_eq!(
             i.applied + i.rejected_total + i.dropped_total,
             self.sent,
@@ -396,9 +326,7 @@ impl Harness {
 
     fn leave(&mut self, idx: usize) {
         let p = self.players.remove(idx);
-        self.control
-            .send(Control::Leave(p.conn, LeaveReason::Disconnected, false))
-            .unwrap();
+        self.d.control(Control::Leave(p.conn, LeaveReason::Disconnected, false));
     }
 }
 

@@ -16,6 +16,7 @@
 //! 5. **send**: hand rules' events and the snapshots to the players' links (non-blocking,
 //!    snapshots latest-wins).
 
+pub mod driver;
 pub mod link;
 pub mod registry;
 pub mod runner;
@@ -571,22 +572,7 @@ impl Room {
         players.sort_by_key(|p| p.id);
         // 128 random bits from the OS-seeded CSPRNG: unguessable.
         let token = format!("{:032x}", rand::random::<u128>());
-        let welcome = Welcome {
-            protocol: PROTOCOL_VERSION,
-            id: net_id,
-            room: self.name.clone(),
-            token: token.clone(),
-            tick_rate: self.settings.tick_rate,
-            snapshot_rate: self.settings.snapshot_rate,
-            tick: self.tick as u32,
-            world: self.world_info.clone(),
-            movement: MovementInfo {
-                max_speed: self.move_params.max_speed,
-                radius: self.move_params.radius,
-                dt: self.move_params.dt,
-            },
-            players,
-        };
+        let welcome = self.welcome(net_id, &token, players);
         if t.reply.send(Ok(welcome)).is_err() {
             // The connection gave up waiting; undo without telling anyone.
             self.hook("on_leave", |rules, ctx| rules.on_leave(ctx, id, LeaveReason::Timeout));
@@ -624,6 +610,26 @@ impl Room {
         }
     }
 
+    /// The `welcome` for the player with network id `net_id`.
+    fn welcome(&self, net_id: u16, token: &str, players: Vec<PlayerInfo>) -> Welcome {
+        Welcome {
+            protocol: PROTOCOL_VERSION,
+            id: net_id,
+            room: self.name.clone(),
+            token: token.to_owned(),
+            tick_rate: self.settings.tick_rate,
+            snapshot_rate: self.settings.snapshot_rate,
+            tick: self.tick as u32,
+            world: self.world_info.clone(),
+            movement: MovementInfo {
+                max_speed: self.move_params.max_speed,
+                radius: self.move_params.radius,
+                dt: self.move_params.dt,
+            },
+            players,
+        }
+    }
+
     /// Everyone in the room, as listed in `welcome.players`.
     fn roster(&self) -> Vec<PlayerInfo> {
         let mut v: Vec<PlayerInfo> = self
@@ -652,25 +658,10 @@ impl Room {
             let _ = t.reply.send(Err(Refusal("invalid_token".into())));
             return;
         };
-        let welcome = {
-            let Some(p) = self.players.map.get(&id) else { return };
-            Welcome {
-                protocol: PROTOCOL_VERSION,
-                id: p.net_id,
-                room: self.name.clone(),
-                token: token.clone(),
-                tick_rate: self.settings.tick_rate,
-                snapshot_rate: self.settings.snapshot_rate,
-                tick: self.tick as u32,
-                world: self.world_info.clone(),
-                movement: MovementInfo {
-                    max_speed: self.move_params.max_speed,
-                    radius: self.move_params.radius,
-                    dt: self.move_params.dt,
-                },
-                players: self.roster(),
-            }
+        let Some(net_id) = self.players.map.get(&id).map(|p| p.net_id) else {
+            return;
         };
+        let welcome = self.welcome(net_id, &token, self.roster());
         if t.reply.send(Ok(welcome)).is_err() {
             return;
         }

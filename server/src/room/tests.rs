@@ -1,77 +1,18 @@
 //! Rooms stepped tick by tick, in memory, with recording links instead of sockets.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use bytes::Bytes;
 use glam::Vec2;
-use tickstate_shared::codec::decode_snapshot;
 use tickstate_shared::protocol::{InputMsg, Welcome};
-use tickstate_shared::snapshot::Snapshot;
 
+use super::driver::{RecordingLink, RoomDriver};
 use super::*;
 use crate::game::{KIND_STAR, StarCollector};
 use crate::rules::{RulesConfig, Spawn};
 use crate::sim::Rect;
 
-#[derive(Default)]
-struct Record {
-    snapshots: Vec<Snapshot>,
-    events: Vec<(String, rmpv::Value)>,
-    closed: bool,
-}
-
-#[derive(Clone, Default)]
-struct FakeLink(Arc<Mutex<Record>>);
-
-impl PlayerLink for FakeLink {
-    fn send_snapshot(&self, doc: Bytes) -> Result<(), LinkError> {
-        let mut r = self.0.lock().unwrap();
-        if r.closed {
-            return Err(LinkError::Closed);
-        }
-        r.snapshots
-            .push(decode_snapshot(&doc).expect("server snapshots should decode"));
-        Ok(())
-    }
-    fn emit(&self, event: &str, data: &rmpv::Value) -> Result<(), LinkError> {
-        let mut r = self.0.lock().unwrap();
-        if r.closed {
-            return Err(LinkError::Closed);
-        }
-        r.events.push((event.to_owned(), data.clone()));
-        Ok(())
-    }
-    fn close(&self) {
-        self.0.lock().unwrap().closed = true;
-    }
-}
-
-impl FakeLink {
-    fn events(&self, name: &str) -> Vec<rmpv::Value> {
-        self.0
-            .lock()
-            .unwrap()
-            .events
-            .iter()
-            .filter(|e| e.0 == name)
-            .map(|e| e.1.clone())
-            .collect()
-    }
-    fn last_snapshot(&self) -> Snapshot {
-        self.0
-            .lock()
-            .unwrap()
-            .snapshots
-            .last()
-            .cloned()
-            .expect("should have a snapshot")
-    }
-    fn snapshot_count(&self) -> usize {
-        self.0.lock().unwrap().snapshots.len()
-    }
-}
+type FakeLink = RecordingLink;
 
 /// Plain rules: open field, spawn in the middle.
 #[derive(Default)]
@@ -102,89 +43,47 @@ impl GameRules for Open {
 }
 
 struct Harness {
-    room: Room,
-    control: Sender<Control>,
-    control_rx: Receiver<Control>,
-    inputs: SyncSender<InputEnvelope>,
-    inputs_rx: Receiver<InputEnvelope>,
+    d: RoomDriver,
     stats: Arc<Stats>,
-    next_conn: u64,
 }
 
 impl Harness {
     fn new(rules: impl GameRules) -> Self {
-        let stats = Arc::new(Stats::default());
-        let room = Room::new(
-            "test",
-            Box::new(rules),
-            Overrides::default(),
-            stats.clone(),
-            Arc::default(),
-            7,
-        )
-        .unwrap();
-        let (control, control_rx) = mpsc::channel();
-        let (inputs, inputs_rx) = mpsc::sync_channel(64);
-        Self {
-            room,
-            control,
-            control_rx,
-            inputs,
-            inputs_rx,
-            stats,
-            next_conn: 1,
-        }
+        let d = RoomDriver::new(Box::new(rules), Overrides::default(), 7).unwrap();
+        let stats = d.stats().clone();
+        Self { d, stats }
     }
 
     fn tick(&mut self) -> TickOutcome {
-        self.room.tick(&self.control_rx, &self.inputs_rx, &mut |_| {})
+        self.d.tick()
     }
 
     fn ticks(&mut self, n: usize) {
-        for _ in 0..n {
-            self.tick();
-        }
+        self.d.ticks(n);
     }
 
     /// Joins and readies a player; returns its connection, link and welcome.
     fn join(&mut self, name: &str) -> (ConnId, FakeLink, Welcome) {
-        let (conn, link, rx) = self.join_request(name);
-        self.tick();
-        let welcome = rx.blocking_recv().unwrap().expect("join should be accepted");
-        self.control.send(Control::Ready(conn)).unwrap();
-        (conn, link, welcome)
+        self.d.join(name).expect("join should be accepted")
     }
 
     fn join_request(&mut self, name: &str) -> (ConnId, FakeLink, oneshot::Receiver<Result<Welcome, Refusal>>) {
-        let conn = ConnId(self.next_conn);
-        self.next_conn += 1;
         let link = FakeLink::default();
-        let (reply, rx) = oneshot::channel();
-        self.control
-            .send(Control::Join(JoinTicket {
-                conn,
-                name: name.into(),
-                link: Box::new(link.clone()),
-                client: Arc::default(),
-                resume: None,
-                reply,
-            }))
-            .unwrap();
+        let (conn, rx) = self.d.join_request(name, Box::new(link.clone()), Arc::default(), None);
         (conn, link, rx)
     }
 
     fn input(&self, conn: ConnId, seq: u32, dx: f32, dy: f32) {
-        self.inputs
-            .send(InputEnvelope {
-                conn,
-                input: InputMsg(seq, dx, dy, 0),
-                client: Arc::default(),
-            })
-            .unwrap();
+        assert!(self.d.input(conn, InputMsg(seq, dx, dy, 0)));
     }
 
     fn pos(&self, conn: ConnId) -> Vec2 {
-        self.room.world().get(self.room.entity_of(conn).unwrap()).unwrap().pos
+        self.d
+            .room
+            .world()
+            .get(self.d.room.entity_of(conn).unwrap())
+            .unwrap()
+            .pos
     }
 
     fn assert_accounted(&self, received: u64) {
@@ -209,7 +108,7 @@ fn join_gives_a_complete_welcome_and_an_entity() {
     assert_eq!(w.token.len(), 32, "token should be 128 bits in hex");
     assert_eq!(w.players.len(), 1);
     assert_eq!(w.players[0].name, "Ada");
-    let e = h.room.world().get(h.room.entity_of(conn).unwrap()).unwrap();
+    let e = h.d.room.world().get(h.d.room.entity_of(conn).unwrap()).unwrap();
     assert_eq!(e.net_id(), w.id);
 }
 
@@ -251,7 +150,7 @@ fn snapshots_go_out_at_the_snapshot_rate_with_strictly_increasing_ticks() {
     let mut h = Harness::new(Open::default());
     let (_, link, _) = h.join("Ada");
     h.ticks(60);
-    let snaps = link.0.lock().unwrap().snapshots.clone();
+    let snaps = link.record().snapshots.clone();
     assert!(
         (29..=31).contains(&snaps.len()),
         "60 ticks at 60/30 Hz should give ~30 snapshots, got {}",
@@ -279,7 +178,7 @@ fn inputs_move_at_most_max_speed_and_the_ack_advances() {
     }
     assert!((h.pos(conn).x - (start.x - 10.0 * step)).abs() < 1e-3);
     h.ticks(2);
-    assert_eq!(link.last_snapshot().ack, 10);
+    assert_eq!(link.last_snapshot().unwrap().ack, 10);
     h.assert_accounted(10);
 }
 
@@ -319,7 +218,7 @@ fn replays_duplicates_and_reordering_are_handled_by_seq() {
     h.input(conn, 1, -1.0, 0.0); // old
     h.tick();
     h.ticks(2);
-    assert_eq!(link.last_snapshot().ack, 3);
+    assert_eq!(link.last_snapshot().unwrap().ack, 3);
     assert_eq!(h.stats.dropped(DropReason::Replay), 3);
     assert_eq!(h.stats.inputs_applied.load(Relaxed), 3);
     h.assert_accounted(6);
@@ -334,7 +233,7 @@ fn sequence_numbers_wrap_around() {
         h.tick();
     }
     h.ticks(2);
-    assert_eq!(link.last_snapshot().ack, 1);
+    assert_eq!(link.last_snapshot().unwrap().ack, 1);
     assert_eq!(h.stats.inputs_applied.load(Relaxed), 4);
     // A jump of 2^31 is not newer: dropped.
     h.input(conn, 1 + (1 << 31), 1.0, 0.0);
@@ -396,12 +295,10 @@ fn leaving_removes_the_entity_and_tells_the_others() {
     let (_b, link_b, wb) = h.join("Bob");
     assert_eq!(wb.players.len(), 2);
     h.tick();
-    assert_eq!(h.room.world().len(), 2);
-    h.control
-        .send(Control::Leave(a, LeaveReason::Disconnected, false))
-        .unwrap();
+    assert_eq!(h.d.room.world().len(), 2);
+    h.d.control(Control::Leave(a, LeaveReason::Disconnected, false));
     h.ticks(2);
-    assert_eq!(h.room.world().len(), 1);
+    assert_eq!(h.d.room.world().len(), 1);
     let left = link_b.events("left");
     assert_eq!(left.len(), 1);
     assert_eq!(
@@ -410,7 +307,7 @@ fn leaving_removes_the_entity_and_tells_the_others() {
             .id,
         wa.id
     );
-    assert!(link_b.last_snapshot().entities.iter().all(|e| e.id != wa.id));
+    assert!(link_b.last_snapshot().unwrap().entities.iter().all(|e| e.id != wa.id));
     // A stale connection's inputs go nowhere.
     h.input(a, 1, 1.0, 0.0);
     h.tick();
@@ -444,10 +341,10 @@ fn a_connection_that_never_becomes_ready_is_removed() {
     let (_, _, rx) = h.join_request("ghost");
     h.tick();
     assert!(rx.blocking_recv().unwrap().is_ok());
-    assert_eq!(h.room.player_count(), 1);
+    assert_eq!(h.d.room.player_count(), 1);
     h.ticks(60 * 5 + 5);
-    assert_eq!(h.room.player_count(), 0);
-    assert_eq!(h.room.world().len(), 0);
+    assert_eq!(h.d.room.player_count(), 0);
+    assert_eq!(h.d.room.world().len(), 0);
 }
 
 #[test]
@@ -456,8 +353,8 @@ fn an_abandoned_join_leaves_nothing_behind() {
     let (_, _, rx) = h.join_request("gone");
     drop(rx);
     h.tick();
-    assert_eq!(h.room.player_count(), 0);
-    assert_eq!(h.room.world().len(), 0);
+    assert_eq!(h.d.room.player_count(), 0);
+    assert_eq!(h.d.room.world().len(), 0);
 }
 
 #[test]
@@ -471,7 +368,7 @@ fn a_panic_in_rules_stops_only_the_room_and_tells_its_players() {
         outcome = h.tick();
     }
     assert_eq!(outcome, TickOutcome::Stopped);
-    assert!(h.room.is_stopped());
+    assert!(h.d.room.is_stopped());
     let bye = link.events("bye");
     assert_eq!(bye.len(), 1);
     let bye: tickstate_shared::protocol::Bye = crate::client::from_value(&bye[0]).unwrap();
@@ -481,7 +378,7 @@ fn a_panic_in_rules_stops_only_the_room_and_tells_its_players() {
         "message should name the hook: {}",
         bye.message
     );
-    assert!(link.0.lock().unwrap().closed);
+    assert!(link.record().closed);
 }
 
 #[test]
@@ -490,11 +387,11 @@ fn shutdown_says_bye_to_everyone() {
     let (_, a, _) = h.join("Ada");
     let (_, b, _) = h.join("Bob");
     h.tick();
-    h.control.send(Control::Shutdown).unwrap();
+    h.d.control(Control::Shutdown);
     assert_eq!(h.tick(), TickOutcome::Stopped);
     for l in [a, b] {
         assert_eq!(l.events("bye").len(), 1);
-        assert!(l.0.lock().unwrap().closed);
+        assert!(l.record().closed);
     }
 }
 
@@ -518,8 +415,8 @@ fn rules_cannot_place_entities_outside_the_world() {
     let mut h = Harness::new(Wild);
     let (_, link, _) = h.join("Ada");
     h.ticks(3);
-    let size = h.room.world().size();
-    for (_, e) in h.room.world().iter() {
+    let size = h.d.room.world().size();
+    for (_, e) in h.d.room.world().iter() {
         assert!(
             e.pos.is_finite() && e.pos.x >= 0.0 && e.pos.x <= size.x && e.pos.y >= 0.0 && e.pos.y <= size.y,
             "{:?}",
@@ -537,7 +434,7 @@ fn star_collector_balances_teams() {
     let kinds: Vec<u8> = (0..4)
         .map(|i| {
             let (conn, _, _) = h.join(&format!("p{i}"));
-            h.room.world().get(h.room.entity_of(conn).unwrap()).unwrap().kind
+            h.d.room.world().get(h.d.room.entity_of(conn).unwrap()).unwrap().kind
         })
         .collect();
     assert_eq!(kinds.iter().filter(|k| **k == crate::game::KIND_RED_SHIP).count(), 2);
@@ -550,27 +447,27 @@ fn star_collector_scores_when_a_ship_reaches_a_star() {
     let (conn, link, w) = h.join("Ada");
     h.ticks(2);
     assert_eq!(link.events("scores").len(), 1, "a joining player gets the scores");
-    let stars_before: Vec<Vec2> = h
-        .room
-        .world()
-        .iter()
-        .filter(|(_, e)| e.kind == KIND_STAR)
-        .map(|(_, e)| e.pos)
-        .collect();
+    let stars_before: Vec<Vec2> =
+        h.d.room
+            .world()
+            .iter()
+            .filter(|(_, e)| e.kind == KIND_STAR)
+            .map(|(_, e)| e.pos)
+            .collect();
     assert_eq!(stars_before.len(), 6);
     // Steer towards the nearest star with validated inputs until something is scored.
     let mut seq = 0;
     let mut scored = false;
     for _ in 0..60 * 30 {
         let me = h.pos(conn);
-        let target = h
-            .room
-            .world()
-            .iter()
-            .filter(|(_, e)| e.kind == KIND_STAR)
-            .map(|(_, e)| e.pos)
-            .min_by(|a, b| a.distance(me).total_cmp(&b.distance(me)))
-            .unwrap();
+        let target =
+            h.d.room
+                .world()
+                .iter()
+                .filter(|(_, e)| e.kind == KIND_STAR)
+                .map(|(_, e)| e.pos)
+                .min_by(|a, b| a.distance(me).total_cmp(&b.distance(me)))
+                .unwrap();
         let d = (target - me).normalize_or_zero();
         // Slide around walls: if stuck on one axis the other still moves.
         seq += 1;
@@ -605,13 +502,13 @@ fn star_collector_scores_when_a_ship_reaches_a_star() {
         crate::game::Scores { red, blue }
     };
     assert_eq!(scores.red + scores.blue, 1);
-    let stars_after: Vec<Vec2> = h
-        .room
-        .world()
-        .iter()
-        .filter(|(_, e)| e.kind == KIND_STAR)
-        .map(|(_, e)| e.pos)
-        .collect();
+    let stars_after: Vec<Vec2> =
+        h.d.room
+            .world()
+            .iter()
+            .filter(|(_, e)| e.kind == KIND_STAR)
+            .map(|(_, e)| e.pos)
+            .collect();
     assert_eq!(stars_after.len(), 6, "the star reappears, it is not removed");
     assert_ne!(stars_before, stars_after, "the collected star moved");
     let _ = w;
@@ -638,49 +535,27 @@ fn rules_can_kick_a_player() {
     let mut h = Harness::new(Kicker);
     let (a, link_a, _) = h.join("Ada");
     let (_, link_b, _) = h.join("Bob");
-    h.inputs
-        .send(InputEnvelope {
-            conn: a,
-            input: InputMsg(1, 0.0, 0.0, 1),
-            client: Arc::default(),
-        })
-        .unwrap();
+    assert!(h.d.input(a, InputMsg(1, 0.0, 0.0, 1)));
     h.ticks(2);
     let bye: tickstate_shared::protocol::Bye = crate::client::from_value(&link_a.events("bye")[0]).unwrap();
     assert_eq!(
         (bye.reason.as_str(), bye.message.as_str()),
         ("kicked", "pressed the red button")
     );
-    assert!(link_a.0.lock().unwrap().closed);
+    assert!(link_a.record().closed);
     let left: tickstate_shared::protocol::Left = crate::client::from_value(&link_b.events("left")[0]).unwrap();
     assert_eq!(left.reason, "kicked");
-    assert_eq!(h.room.player_count(), 1);
+    assert_eq!(h.d.room.player_count(), 1);
 }
 
 // ---- sessions: hold, resume, replace, expire; room disposal --------------------------------
 
 impl Harness {
     fn resume(&mut self, token: &str) -> (ConnId, FakeLink, Result<Welcome, Refusal>) {
-        let conn = ConnId(self.next_conn);
-        self.next_conn += 1;
-        let link = FakeLink::default();
-        let (reply, rx) = oneshot::channel();
-        self.control
-            .send(Control::Join(JoinTicket {
-                conn,
-                name: String::new(),
-                link: Box::new(link.clone()),
-                client: Arc::default(),
-                resume: Some(token.to_owned()),
-                reply,
-            }))
-            .unwrap();
-        self.tick();
-        let answer = rx.blocking_recv().unwrap();
-        if answer.is_ok() {
-            self.control.send(Control::Ready(conn)).unwrap();
+        match self.d.resume(token) {
+            Ok((conn, link, w)) => (conn, link, Ok(w)),
+            Err(e) => (ConnId(0), FakeLink::default(), Err(e)),
         }
-        (conn, link, answer)
     }
 }
 
@@ -693,30 +568,29 @@ fn a_dropped_player_is_held_then_resumes_the_same_entity_and_inputs_apply_once()
         h.input(a, seq, 1.0, 0.0);
         h.tick();
     }
-    let entity = h.room.entity_of(a).unwrap();
-    let pos = h.room.world().get(entity).unwrap().pos;
-    h.control
-        .send(Control::Leave(a, LeaveReason::Disconnected, true))
-        .unwrap();
+    let entity = h.d.room.entity_of(a).unwrap();
+    let pos = h.d.room.world().get(entity).unwrap().pos;
+    h.d.control(Control::Leave(a, LeaveReason::Disconnected, true));
     h.ticks(4);
     // Others see the ship as away (bit 7 of the kind), nobody got `left`.
     let seen = link_b
         .last_snapshot()
+        .unwrap()
         .entities
         .into_iter()
         .find(|e| e.id == wa.id)
         .unwrap();
     assert_eq!(seen.kind, 0x80 | 1);
     assert!(link_b.events("left").is_empty());
-    assert_eq!(h.room.player_count(), 2, "the seat is held");
+    assert_eq!(h.d.room.player_count(), 2, "the seat is held");
     // Resume: same id, same entity, same place; a full snapshot arrives at once.
     let (a2, link_a2, w) = h.resume(&wa.token);
     let w = w.expect("the token should resume the session");
     assert_eq!(w.id, wa.id);
-    assert_eq!(h.room.entity_of(a2), Some(entity));
-    assert_eq!(h.room.world().get(entity).unwrap().pos, pos);
+    assert_eq!(h.d.room.entity_of(a2), Some(entity));
+    assert_eq!(h.d.room.world().get(entity).unwrap().pos, pos);
     h.tick();
-    let first = link_a2.last_snapshot();
+    let first = link_a2.last_snapshot().unwrap();
     assert_eq!(first.ack, 5, "the ack survives the reconnect");
     assert_eq!(
         first.entities.iter().find(|e| e.id == wa.id).unwrap().kind,
@@ -740,15 +614,13 @@ fn the_newest_connection_wins_and_the_old_one_is_told() {
     assert_eq!(w.unwrap().id, wa.id);
     let bye: tickstate_shared::protocol::Bye = crate::client::from_value(&link_a.events("bye")[0]).unwrap();
     assert_eq!(bye.reason, "replaced");
-    assert!(link_a.0.lock().unwrap().closed);
+    assert!(link_a.record().closed);
     // The old connection's late Leave does not remove the player.
-    h.control
-        .send(Control::Leave(a, LeaveReason::Disconnected, true))
-        .unwrap();
+    h.d.control(Control::Leave(a, LeaveReason::Disconnected, true));
     h.ticks(2);
-    assert_eq!(h.room.player_count(), 1);
-    assert!(h.room.entity_of(a2).is_some());
-    assert_eq!(h.room.world().len(), 1, "exactly one entity");
+    assert_eq!(h.d.room.player_count(), 1);
+    assert!(h.d.room.entity_of(a2).is_some());
+    assert_eq!(h.d.room.world().len(), 1, "exactly one entity");
 }
 
 #[test]
@@ -756,27 +628,23 @@ fn a_held_seat_expires_and_its_token_stops_working() {
     let mut h = Harness::new(Open::default());
     let (a, _, wa) = h.join("Ada");
     let (_, link_b, _) = h.join("Bob");
-    h.control
-        .send(Control::Leave(a, LeaveReason::Disconnected, true))
-        .unwrap();
+    h.d.control(Control::Leave(a, LeaveReason::Disconnected, true));
     h.ticks(20 * 60 + 5);
-    assert_eq!(h.room.player_count(), 1);
+    assert_eq!(h.d.room.player_count(), 1);
     let left: tickstate_shared::protocol::Left = crate::client::from_value(&link_b.events("left")[0]).unwrap();
     assert_eq!((left.id, left.reason.as_str()), (wa.id, "timeout"));
     let (_, _, again) = h.resume(&wa.token);
     assert_eq!(again.unwrap_err(), Refusal("invalid_token".into()));
     let (_, _, bad) = h.resume("not-a-token");
     assert_eq!(bad.unwrap_err(), Refusal("invalid_token".into()));
-    assert_eq!(h.room.player_count(), 1, "bad tokens create nothing");
+    assert_eq!(h.d.room.player_count(), 1, "bad tokens create nothing");
 }
 
 #[test]
 fn an_empty_room_disposes_of_itself_after_its_idle_period() {
     let mut h = Harness::new(Open::default());
     let (a, _, _) = h.join("Ada");
-    h.control
-        .send(Control::Leave(a, LeaveReason::Disconnected, false))
-        .unwrap();
+    h.d.control(Control::Leave(a, LeaveReason::Disconnected, false));
     let mut ticks = 0;
     while h.tick() == TickOutcome::Continue {
         ticks += 1;
