@@ -3,7 +3,7 @@
  * Replaced by a new frozen object every frame; changing it changes nothing in the game.
  */
 import type { ConnectionState } from "../net/connection";
-import type { Frame } from "../sync/session";
+import type { Frame, ResumeReport } from "../sync/session";
 
 export interface RenderedDebug {
   readonly x: number;
@@ -23,6 +23,8 @@ export interface TickstateDebug {
   readonly room: string | null;
   /** Times this session was resumed after a dropped connection. */
   readonly resumes: number;
+  /** What the last resume sent again: its `ack`, the seqs resent, how many were given up. */
+  readonly lastResume: Readonly<{ ack: number; resent: readonly number[]; givenUp: number }> | null;
   readonly tick: number | null;
   readonly ack: number;
   readonly rendered: Readonly<Record<number, RenderedDebug>>;
@@ -35,6 +37,7 @@ export interface DebugState {
   readonly id: number | null;
   readonly room: string | null;
   readonly resumes: number;
+  readonly lastResume: ResumeReport | null;
   readonly frame: Frame | null;
 }
 
@@ -58,6 +61,7 @@ export function publishDebug(d: DebugState): void {
     id: d.id,
     room: d.room,
     resumes: d.resumes,
+    lastResume: d.lastResume ? Object.freeze({ ...d.lastResume, resent: Object.freeze([...d.lastResume.resent]) }) : null,
     tick: d.frame?.tick ?? null,
     ack: d.frame?.ack ?? 0,
     rendered: Object.freeze(rendered),

@@ -104,7 +104,7 @@ export class Game extends Phaser.Scene {
       this.conn.close(); // a clean goodbye: the server releases the seat, the token is used up
       this.store.clear();
       this.scene.stop("Hud");
-      publishDebug({ connected: false, state: "disconnected", reason: "closed", id: null, room: null, resumes: 0, frame: null });
+      publishDebug({ connected: false, state: "disconnected", reason: "closed", id: null, room: null, resumes: 0, lastResume: null, frame: null });
     });
   }
 
@@ -127,6 +127,7 @@ export class Game extends Phaser.Scene {
       id: s?.id ?? null,
       room: s?.welcome.room ?? null,
       resumes: s?.resumeCount ?? 0,
+      lastResume: s?.lastResume ?? null,
       frame,
     });
   }
