@@ -370,6 +370,58 @@ describe("tickstate server compatibility", () => {
     assert.equal(res.status, 400);
   });
 
+  it("a ship that reaches a star scores for its team, and every player in the room gets the scores", async () => {
+    const a = await welcomed({ name: "Collector", room: "stars" });
+    const b = await welcomed({ name: "Watcher", room: "stars" });
+    await a.waitFor("snapshot");
+    const w = a.welcome;
+    const every = 1000 / w.tick_rate;
+    let seq = 0;
+    const history = [];
+    let lastTick = -1;
+    let stuck = 0;
+    const scored = () => b.log.some((e) => e.event === "scores" && client.decodeScores(e.args[0]).red + client.decodeScores(e.args[0]).blue > 0);
+    const deadline = performance.now() + 30000;
+    // Steer at the nearest star; slide sideways for a while whenever a wall stops progress.
+    while (!scored() && performance.now() < deadline) {
+      const snaps = snapshots(a, Math.max(0, a.log.length - 40));
+      const snap = snaps[snaps.length - 1];
+      const me = snap && own(snap, w.id);
+      if (me) {
+        const stars = snap.entities.filter((e) => (e.kind & 0x7f) === 3);
+        const star = stars.reduce((best, s) => (!best || Math.hypot(s.x - me.x, s.y - me.y) < Math.hypot(best.x - me.x, best.y - me.y) ? s : best), null);
+        let dx = star.x - me.x;
+        let dy = star.y - me.y;
+        const len = Math.hypot(dx, dy) || 1;
+        dx /= len;
+        dy /= len;
+        if (snap.tick !== lastTick) {
+          lastTick = snap.tick;
+          history.push(me);
+          // Blocked by a wall: less than 5 units in the last 10 snapshots. Slide sideways a while.
+          const back = history[history.length - 11];
+          if (stuck === 0 && back && Math.hypot(me.x - back.x, me.y - back.y) < 5) stuck = 60;
+        }
+        if (stuck > 0) {
+          stuck--;
+          [dx, dy] = [-dy, dx];
+        }
+        seq++;
+        a.socket.emit("input", client.encodeInput(seq, dx, dy, 0));
+      }
+      await sleep(every);
+    }
+    assert.ok(scored(), "the collector should reach a star within 30 s");
+    const [raw] = await a.waitFor("scores", (s) => client.decodeScores(s).red + client.decodeScores(s).blue > 0);
+    const scores = client.decodeScores(raw);
+    assert.equal(scores.red + scores.blue, 1, `one star, one point: ${JSON.stringify(scores)}`);
+    // The collector is alone on its team's side: its own team got the point.
+    const myKind = own(snapshots(a).at(-1), w.id).kind & 0x7f;
+    assert.equal(myKind === 1 ? scores.red : scores.blue, 1, "the point goes to the collector's team");
+    a.socket.disconnect();
+    b.socket.disconnect();
+  });
+
   it("says bye (shutdown) on SIGTERM and exits 0", async () => {
     const c = await welcomed({ name: "Last" });
     const byeP = c.waitFor("bye", () => true, 5000);
