@@ -37,7 +37,7 @@ pub mod summary;
 
 use std::time::Duration;
 
-pub use load::{LoadConfig, LoadResult, Progress, run_load};
+pub use load::{LoadConfig, LoadResult, PerRoom, Progress, parse_local_addrs, run_load};
 pub use slo::{Slo, Verdict};
 pub use summary::RunSummary;
 

@@ -4,6 +4,10 @@
 //! driven by a [`crate::bot::Behaviour`]), lets them play for [`LoadConfig::duration`], polls the
 //! server's `/stats` meanwhile, and returns a [`LoadResult`] with per-bot and overall figures.
 //!
+//! ## What a bot sends
+//! One input per tick (or `--input-rate`), from a clock started at a random phase of its period
+//! (seeded), like players whose input clocks have arbitrary phases relative to the server's ticks.
+//!
 //! ## What a bot measures
 //! - **connect**: time from starting the WebSocket to the `welcome`, or the failure.
 //! - **input → ack latency**: from sending input `seq` to the arrival of the first snapshot whose
@@ -21,12 +25,13 @@
 //!   reason), failed sends.
 
 use std::collections::VecDeque;
+use std::net::{IpAddr, Ipv4Addr};
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use rand::SeedableRng;
 use rand::rngs::SmallRng;
+use rand::{Rng, SeedableRng};
 use serde::Serialize;
 use tickstate_server::client::{Client, ClientError, Event};
 use tickstate_shared::protocol::{ConnectAuth, InputMsg, events, seq_newer};
@@ -66,8 +71,13 @@ pub struct LoadConfig {
     pub input_rate: Option<f64>,
     /// Room name, or prefix when bots are spread over rooms.
     pub room: String,
-    /// Bots per room (`{room}-0`, `{room}-1`, …); 0 puts every bot in `room`.
-    pub per_room: usize,
+    /// How bots are spread over rooms.
+    pub per_room: PerRoom,
+    /// Local (source) addresses the bots connect from, round robin (bot `i` uses
+    /// `local_addrs[i % len]`); empty = let the OS choose (127.0.0.1 for a loopback server).
+    /// Spreading bots over several loopback addresses keeps each address under the server's
+    /// per-IP connection limits.
+    pub local_addrs: Vec<IpAddr>,
     /// How often `/stats` is polled for the timeline and the progress line.
     pub poll_interval: Duration,
     /// The server's process id, to read its CPU and RSS from `/proc` when `/stats` lacks them.
@@ -91,7 +101,8 @@ impl LoadConfig {
             behaviours: BehaviourMix(BehaviourKind::ALL.to_vec()),
             input_rate: None,
             room: "load".into(),
-            per_room: 16,
+            per_room: PerRoom::Spread(16),
+            local_addrs: Vec::new(),
             poll_interval: Duration::from_secs(1),
             server_pid: None,
             seed: 1,
@@ -100,13 +111,102 @@ impl LoadConfig {
         }
     }
 
-    /// The room bot `i` joins.
-    pub fn room_of(&self, i: usize) -> String {
-        match i.checked_div(self.per_room) {
-            None => self.room.clone(),
-            Some(k) => format!("{}-{k}", self.room),
+    /// The room bot `i` asks for; `None` leaves the choice to the server's matchmaking.
+    pub fn room_of(&self, i: usize) -> Option<String> {
+        match self.per_room {
+            PerRoom::Spread(0) => Some(self.room.clone()),
+            PerRoom::Spread(n) => Some(format!("{}-{}", self.room, i / n)),
+            PerRoom::Auto => None,
         }
     }
+
+    /// The local address bot `i` connects from, if any was chosen.
+    pub fn local_addr_of(&self, i: usize) -> Option<IpAddr> {
+        i.checked_rem(self.local_addrs.len()).map(|k| self.local_addrs[k])
+    }
+}
+
+/// How bots are spread over rooms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PerRoom {
+    /// `n` bots per room, in rooms `{room}-0`, `{room}-1`, …; 0 puts every bot in `{room}`.
+    Spread(usize),
+    /// No room asked for: the server's matchmaking fills its rooms up to their capacity (the
+    /// game's, or `tickstate --max-players`), so 500 bots land in one room on a server started
+    /// with `--max-players 500`.
+    Auto,
+}
+
+impl std::fmt::Display for PerRoom {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PerRoom::Spread(n) => write!(f, "{n}"),
+            PerRoom::Auto => f.write_str("auto"),
+        }
+    }
+}
+
+impl std::str::FromStr for PerRoom {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.trim() {
+            "auto" => Ok(PerRoom::Auto),
+            n => n
+                .parse()
+                .map(PerRoom::Spread)
+                .map_err(|_| format!("`{s}` is neither a number of bots per room nor `auto`")),
+        }
+    }
+}
+
+/// Most addresses `--local-addrs` may name.
+pub const MAX_LOCAL_ADDRS: usize = 4096;
+
+/// Parses a list of local addresses: a count `N` (127.0.0.1 … 127.0.0.N), or comma-separated
+/// addresses and IPv4 ranges `a.b.c.d-e.f.g.h` (inclusive).
+///
+/// # Errors
+/// A malformed item, an empty or reversed range, or more than [`MAX_LOCAL_ADDRS`] addresses.
+pub fn parse_local_addrs(s: &str) -> Result<Vec<IpAddr>, String> {
+    let s = s.trim();
+    if let Ok(n) = s.parse::<usize>() {
+        if n == 0 || n > MAX_LOCAL_ADDRS {
+            return Err(format!("a count of addresses must be 1..={MAX_LOCAL_ADDRS}"));
+        }
+        let first = u32::from(Ipv4Addr::new(127, 0, 0, 1));
+        return Ok((0..n as u32).map(|k| IpAddr::V4(Ipv4Addr::from(first + k))).collect());
+    }
+    let mut out = Vec::new();
+    for item in s.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+        if let Some((a, b)) = item.split_once('-') {
+            let parse = |x: &str| {
+                x.trim()
+                    .parse::<Ipv4Addr>()
+                    .map_err(|_| format!("`{x}` in `{item}` is not an IPv4 address"))
+            };
+            let (a, b) = (u32::from(parse(a)?), u32::from(parse(b)?));
+            if b < a {
+                return Err(format!("`{item}` is an empty range"));
+            }
+            if (b - a) as usize >= MAX_LOCAL_ADDRS {
+                return Err(format!("`{item}` names more than {MAX_LOCAL_ADDRS} addresses"));
+            }
+            out.extend((a..=b).map(|k| IpAddr::V4(Ipv4Addr::from(k))));
+        } else {
+            out.push(
+                item.parse::<IpAddr>()
+                    .map_err(|_| format!("`{item}` is not an IP address"))?,
+            );
+        }
+        if out.len() > MAX_LOCAL_ADDRS {
+            return Err(format!("more than {MAX_LOCAL_ADDRS} addresses"));
+        }
+    }
+    if out.is_empty() {
+        return Err("no addresses".into());
+    }
+    Ok(out)
 }
 
 /// Counters every bot updates while running, read by the progress line and the timeline.
@@ -130,7 +230,8 @@ pub struct BotResult {
     pub index: usize,
     /// Behaviour.
     pub behaviour: BehaviourKind,
-    /// Room asked for.
+    /// Room asked for; with matchmaking (`PerRoom::Auto`) the room the server chose (empty
+    /// when the bot did not connect).
     pub room: String,
     /// Connect time in microseconds, when it connected.
     pub connect_us: Option<u64>,
@@ -285,6 +386,7 @@ pub async fn run_load(config: LoadConfig) -> Result<LoadResult, String> {
             index: i,
             url: config.url.clone(),
             room: config.room_of(i),
+            local: config.local_addr_of(i),
             behaviour: config.behaviours.kind_of(i),
             input_rate: config.input_rate,
             seed: config.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(i as u64),
@@ -318,9 +420,15 @@ pub async fn run_load(config: LoadConfig) -> Result<LoadResult, String> {
     bots.sort_by_key(|b| b.index);
     let failed = bots.iter().filter(|b| b.connect_error.is_some()).count();
     if failed > 0 {
+        let sources = config.local_addrs.len().max(1);
         notes.push(format!(
-            "{failed} bots could not connect. Every bot connects from the same IP: a server with per-IP \
-             limits (tickstate --max-conns-per-ip, --conn-rate-per-ip; 0 = unlimited) refuses the excess"
+            "{failed} bots could not connect. The bots connect from {sources} source address(es), up to \
+             {} bots and {:.0} new connections/s each: a server with per-IP limits (tickstate \
+             --max-conns-per-ip, default 256; --conn-rate-per-ip, default 50/s with a burst of 100; \
+             0 = unlimited) refuses the excess. Spread the bots with --local-addrs (e.g. 8 = \
+             127.0.0.1-127.0.0.8) or lift the limits",
+            config.bots.div_ceil(sources),
+            config.bots as f64 / sources as f64 / config.ramp.as_secs_f64().max(0.001),
         ));
     }
     if config.progress == Progress::Live {
@@ -451,7 +559,8 @@ fn progress_line(p: &TimelinePoint, live: &Live, bots: usize) -> String {
 struct BotSpec {
     index: usize,
     url: String,
-    room: String,
+    room: Option<String>,
+    local: Option<IpAddr>,
     behaviour: BehaviourKind,
     input_rate: Option<f64>,
     seed: u64,
@@ -533,18 +642,18 @@ fn connect_error_kind(e: &ClientError) -> String {
 }
 
 async fn run_bot(spec: BotSpec, live: Arc<Live>, mut release: watch::Receiver<bool>) -> BotResult {
-    let mut r = BotResult::new(spec.index, spec.behaviour, spec.room.clone());
+    let mut r = BotResult::new(spec.index, spec.behaviour, spec.room.clone().unwrap_or_default());
     tokio::time::sleep_until(spec.start_at).await;
     if tokio::time::Instant::now() >= spec.end_at {
         return r;
     }
     let auth = ConnectAuth {
         name: Some(format!("bot{}", spec.index)),
-        room: Some(spec.room.clone()),
+        room: spec.room.clone(),
         token: None,
     };
     let t = Instant::now();
-    let connected = tokio::time::timeout_at(spec.end_at, Client::connect(&spec.url, &auth)).await;
+    let connected = tokio::time::timeout_at(spec.end_at, Client::connect_from(&spec.url, &auth, spec.local)).await;
     let mut client = match connected {
         Ok(Ok(c)) => c,
         Ok(Err(e)) => {
@@ -562,6 +671,9 @@ async fn run_bot(spec: BotSpec, live: Arc<Live>, mut release: watch::Receiver<bo
     live.connected.fetch_add(1, Relaxed);
     let welcome_at = Instant::now();
     let w = &client.welcome;
+    if r.room.is_empty() {
+        r.room.clone_from(&w.room);
+    }
     r.tick_rate = w.tick_rate;
     r.snapshot_rate = w.snapshot_rate;
     let world = (w.world.width, w.world.height);
@@ -575,7 +687,13 @@ async fn run_bot(spec: BotSpec, live: Arc<Live>, mut release: watch::Receiver<bo
     let mut pending: VecDeque<(u32, Instant)> = VecDeque::with_capacity(64);
     let mut seq: u32 = 0;
     let mut last_snap: Option<(u32, Instant)> = None;
-    let mut interval = tokio::time::interval(Duration::from_secs_f64(1.0 / rate));
+    // Start the inputs at a random phase of their period: `welcome` is sent right after a server
+    // tick, so bots that started their inputs on it would all send just after a tick starts (the
+    // worst phase: a whole tick of waiting for every input), unlike players, whose input clocks
+    // have arbitrary phases.
+    let period = Duration::from_secs_f64(1.0 / rate);
+    let phase = period.mul_f64(rng.random_range(0.0..1.0));
+    let mut interval = tokio::time::interval_at(tokio::time::Instant::now() + phase, period);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let secs = |i: Instant| i.duration_since(spec.epoch).as_secs_f64();
     loop {
@@ -733,9 +851,38 @@ mod tests {
     #[test]
     fn rooms_are_spread() {
         let mut c = LoadConfig::new("http://127.0.0.1:1", 40, Duration::from_secs(1));
-        assert_eq!(c.room_of(0), "load-0");
-        assert_eq!(c.room_of(17), "load-1");
-        c.per_room = 0;
-        assert_eq!(c.room_of(17), "load");
+        assert_eq!(c.room_of(0).as_deref(), Some("load-0"));
+        assert_eq!(c.room_of(17).as_deref(), Some("load-1"));
+        c.per_room = PerRoom::Spread(0);
+        assert_eq!(c.room_of(17).as_deref(), Some("load"));
+        c.per_room = PerRoom::Auto;
+        assert_eq!(c.room_of(17), None);
+        assert_eq!("auto".parse(), Ok(PerRoom::Auto));
+        assert_eq!("16".parse(), Ok(PerRoom::Spread(16)));
+        assert!("many".parse::<PerRoom>().is_err());
+    }
+
+    #[test]
+    fn local_addresses() {
+        let v4 = |d| IpAddr::V4(Ipv4Addr::new(127, 0, 0, d));
+        assert_eq!(parse_local_addrs("3"), Ok(vec![v4(1), v4(2), v4(3)]));
+        assert_eq!(parse_local_addrs("127.0.0.1-127.0.0.8").map(|v| v.len()), Ok(8));
+        assert_eq!(
+            parse_local_addrs("127.0.0.9, 127.0.0.2-127.0.0.3"),
+            Ok(vec![v4(9), v4(2), v4(3)])
+        );
+        // Ranges cross octets.
+        let r = parse_local_addrs("127.0.0.255-127.0.1.1").unwrap();
+        assert_eq!(r.len(), 3);
+        assert_eq!(r[2], IpAddr::V4(Ipv4Addr::new(127, 0, 1, 1)));
+        assert!(parse_local_addrs("0").is_err());
+        assert!(parse_local_addrs("127.0.0.8-127.0.0.1").is_err());
+        assert!(parse_local_addrs("127.0.0.1-::1").is_err());
+        assert!(parse_local_addrs("localhost").is_err());
+        assert!(parse_local_addrs("127.0.0.0-127.0.255.255").is_err());
+        let mut c = LoadConfig::new("http://127.0.0.1:1", 40, Duration::from_secs(1));
+        assert_eq!(c.local_addr_of(5), None);
+        c.local_addrs = parse_local_addrs("2").unwrap();
+        assert_eq!((c.local_addr_of(4), c.local_addr_of(5)), (Some(v4(1)), Some(v4(2))));
     }
 }

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use serde_json::{Value, json};
 
-use crate::load::LoadResult;
+use crate::load::{LoadResult, PerRoom};
 use crate::slo::{Slo, Verdict};
 use crate::summary::RunSummary;
 
@@ -50,10 +50,29 @@ fn rows(r: &LoadResult, s: &RunSummary) -> Vec<(&'static str, String, String)> {
         (
             "run",
             "rooms".into(),
-            if c.per_room == 0 {
-                c.room.clone()
-            } else {
-                format!("{}-0.. ({} bots each)", c.room, c.per_room)
+            match c.per_room {
+                PerRoom::Spread(0) => c.room.clone(),
+                PerRoom::Spread(n) => format!("{}-0.. ({n} bots each)", c.room),
+                PerRoom::Auto => {
+                    let mut rooms: Vec<&str> = r
+                        .bots
+                        .iter()
+                        .map(|b| b.room.as_str())
+                        .filter(|n| !n.is_empty())
+                        .collect();
+                    rooms.sort_unstable();
+                    rooms.dedup();
+                    format!("server's matchmaking: {} room(s)", rooms.len())
+                }
+            },
+        ),
+        (
+            "run",
+            "source addresses".into(),
+            match c.local_addrs.as_slice() {
+                [] => "chosen by the OS".into(),
+                [one] => one.to_string(),
+                [first, .., last] => format!("{} ({first} .. {last}, round robin)", c.local_addrs.len()),
             },
         ),
         ("run", "measured".into(), format!("{:.1} s", s.wall_s)),
@@ -158,6 +177,11 @@ fn rows(r: &LoadResult, s: &RunSummary) -> Vec<(&'static str, String, String)> {
             "harness",
             "CPU (% of one core)".into(),
             opt_f(s.harness_cpu_pct, 1, "%") + if s.valid { "" } else { "  INVALID" },
+        ),
+        (
+            "harness",
+            "inputs sent (% of the asked rate)".into(),
+            opt_f(s.inputs_sent_pct, 1, "%"),
         ),
         (
             "server",
@@ -276,7 +300,8 @@ fn config_json(r: &LoadResult) -> Value {
         "behaviours": c.behaviours.0.iter().map(|b| b.as_str()).collect::<Vec<_>>(),
         "input_rate": c.input_rate,
         "room": c.room,
-        "per_room": c.per_room,
+        "per_room": c.per_room.to_string(),
+        "local_addrs": c.local_addrs.iter().map(ToString::to_string).collect::<Vec<_>>(),
         "seed": c.seed,
         "max_harness_cpu_pct": c.max_harness_cpu_pct,
     })

@@ -107,7 +107,12 @@ pub struct RunSummary {
     pub errors: u64,
     /// Harness CPU, percent of one core.
     pub harness_cpu_pct: Option<f64>,
-    /// False when the harness used more CPU than allowed: its timings are not trustworthy.
+    /// Inputs sent, in percent of what the bots were asked to send while connected (their input
+    /// rate times their connected time). Well below 100% means the harness could not keep its
+    /// schedule (it got too little CPU): the server saw less load than asked for.
+    pub inputs_sent_pct: Option<f64>,
+    /// False when the harness used more CPU than allowed, or sent fewer than 90% of its inputs:
+    /// its timings are not trustworthy, or the load was not the one asked for.
     pub valid: bool,
     /// Why the run is invalid.
     pub invalid_reason: Option<String>,
@@ -118,6 +123,9 @@ pub struct RunSummary {
     /// Seconds measured.
     pub wall_s: f64,
 }
+
+/// A run whose bots sent fewer inputs than this (percent of the asked rate) is invalid.
+pub const MIN_INPUTS_SENT_PCT: f64 = 90.0;
 
 fn diff(a: Option<u64>, b: Option<u64>) -> Option<u64> {
     Some(b?.saturating_sub(a?))
@@ -204,6 +212,13 @@ impl RunSummary {
             0.0
         };
         s.harness_cpu_pct = r.harness_cpu_pct;
+        let expected: f64 = r
+            .bots
+            .iter()
+            .filter(|b| b.connect_us.is_some())
+            .map(|b| b.connected_s * r.config.input_rate.unwrap_or(f64::from(b.tick_rate)).clamp(0.1, 1000.0))
+            .sum();
+        s.inputs_sent_pct = (expected >= 1.0).then(|| s.inputs_sent as f64 / expected * 100.0);
         s.valid = true;
         if let Some(p) = r.harness_cpu_pct
             && p > r.config.max_harness_cpu_pct
@@ -212,6 +227,14 @@ impl RunSummary {
             s.invalid_reason = Some(format!(
                 "the harness used {p:.0}% of a core (limit {:.0}%): its timings include its own queueing",
                 r.config.max_harness_cpu_pct
+            ));
+        } else if let Some(p) = s.inputs_sent_pct
+            && p < MIN_INPUTS_SENT_PCT
+        {
+            s.valid = false;
+            s.invalid_reason = Some(format!(
+                "the bots sent only {p:.0}% of their inputs (the harness was starved of CPU, e.g. by \
+                 other processes): the server saw less load than asked for"
             ));
         }
         s.server = server_figures(r, connected_s);

@@ -5,9 +5,11 @@
 //! ```
 //!
 //! Exit codes: 0 = done (and every `--slo` objective held), 1 = an SLO objective failed,
-//! 2 = bad arguments, 3 = the SLOs held but the run is INVALID (the harness was CPU-bound).
+//! 2 = bad arguments, 3 = the SLOs held but the run is INVALID (the harness was CPU-bound, or starved of CPU
+//! so that it sent fewer than 90% of its inputs).
 
 use std::io::IsTerminal;
+use std::net::IpAddr;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -15,7 +17,7 @@ use anyhow::Context;
 use clap::Parser;
 use tickstate_benches::bot::BehaviourMix;
 use tickstate_benches::report::{html_report, ladder_html, ladder_json, ladder_text, run_json, text_summary};
-use tickstate_benches::{LoadConfig, Progress, RunSummary, Slo, run_ladder, run_load};
+use tickstate_benches::{LoadConfig, PerRoom, Progress, RunSummary, Slo, parse_local_addrs, run_ladder, run_load};
 
 /// Load-tests a Tickstate server with bots that play Star Collector (one tokio process).
 #[derive(Debug, Parser)]
@@ -42,9 +44,15 @@ struct Args {
     /// Room name, or prefix of the rooms when bots are spread (`{room}-0`, `{room}-1`, …).
     #[arg(long, default_value = "load")]
     room: String,
-    /// Bots per room (Star Collector takes 16); 0 puts every bot in `--room`.
-    #[arg(long, default_value_t = 16)]
-    per_room: usize,
+    /// Bots per room (Star Collector takes 16); 0 puts every bot in `--room`; `auto` asks for no
+    /// room, so the server's matchmaking fills rooms up to their capacity (`tickstate --max-players`).
+    #[arg(long, default_value = "16")]
+    per_room: PerRoom,
+    /// Source addresses to spread the bots over, round robin: a count N (127.0.0.1 … 127.0.0.N),
+    /// or addresses and ranges (`127.0.0.1-127.0.0.8,127.0.1.1`). Each address is one "IP" for the
+    /// server's per-IP limits (256 connections, 50/s by default) [default: the OS chooses].
+    #[arg(long, value_name = "N|ADDRS", value_parser = parse_addrs)]
+    local_addrs: Option<Addrs>,
     /// How often `/stats` is polled (timeline, progress line).
     #[arg(long, default_value = "1s", value_parser = parse_duration)]
     poll: Duration,
@@ -85,9 +93,20 @@ connect_p99_ms errors connect_fail disconnects decode_errors missed_pct kbps_per
 harness_cpu_pct server_tick_p99_ms server_lateness_p99_ms server_cpu_pct server_cpu_us_per_player_s \
 rss_kb_per_player server_rejected server_dropped skipped_ticks. A figure that could not be measured fails.\n\
 Ladder without --slo uses p99_ms=50,errors=0,connect_fail=0.\n\
-Exit codes: 0 ok, 1 SLO failed, 2 usage, 3 SLO held but the run is INVALID (harness CPU-bound).\n\
+Exit codes: 0 ok, 1 SLO failed, 2 usage, 3 SLO held but the run is INVALID (harness CPU-bound, or it sent \
+< 90% of its inputs).\n\
 Pin for comparable figures: taskset -c 0 target/release/tickstate --bind 127.0.0.1:3000 & \
-taskset -c 1 target/release/loadtest --server-pid $!";
+taskset -c 1 target/release/loadtest --server-pid $!\n\
+More than 256 bots against the server's default per-IP limits: --local-addrs 8 (up to 8 x 256 bots, \
+50 new connections/s per address). 500 bots in one room: tickstate --max-players 500, loadtest --per-room auto.";
+
+/// The parsed `--local-addrs` (a newtype: clap treats `Option<Vec<_>>` as a repeated flag).
+#[derive(Debug, Clone)]
+struct Addrs(Vec<IpAddr>);
+
+fn parse_addrs(s: &str) -> Result<Addrs, String> {
+    parse_local_addrs(s).map(Addrs)
+}
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();
@@ -149,6 +168,7 @@ async fn run(args: Args) -> anyhow::Result<u8> {
         input_rate: args.input_rate,
         room: args.room.clone(),
         per_room: args.per_room,
+        local_addrs: args.local_addrs.clone().map(|a| a.0).unwrap_or_default(),
         poll_interval: args.poll.max(Duration::from_millis(100)),
         server_pid: args.server_pid,
         seed: args.seed,
@@ -213,6 +233,18 @@ fn default_ladder_slo() -> Vec<tickstate_benches::slo::Objective> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn flags() {
+        let a =
+            Args::try_parse_from(["loadtest", "--local-addrs", "127.0.0.1-127.0.0.8", "--per-room", "auto"]).unwrap();
+        assert_eq!(a.local_addrs.map(|a| a.0.len()), Some(8));
+        assert_eq!(a.per_room, PerRoom::Auto);
+        let a = Args::try_parse_from(["loadtest"]).unwrap();
+        assert!(a.local_addrs.is_none());
+        assert_eq!(a.per_room, PerRoom::Spread(16));
+        assert!(Args::try_parse_from(["loadtest", "--local-addrs", "0"]).is_err());
+    }
 
     #[test]
     fn durations() {
