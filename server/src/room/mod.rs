@@ -51,6 +51,9 @@ use crate::sim::snapshot::build_entity_block;
 use crate::sim::{EntityKey, MoveParams, World};
 use crate::stats::{ClientStats, DropReason, RejectReason, Stats, TickTimes};
 
+/// Ticks a player's input queue may keep inputs waiting before one extra input drains it.
+const DRAIN_AFTER_TICKS: u32 = 20;
+
 /// Identifies one connection to the server (assigned by the network layer, never reused).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ConnId(pub u64);
@@ -148,6 +151,8 @@ struct Player {
     last_applied: u32,
     any_applied: bool,
     closed_sends: u32,
+    /// Consecutive ticks that left inputs waiting (see `validate`).
+    standing_ticks: u32,
 }
 
 struct Players {
@@ -600,6 +605,7 @@ impl Room {
                 last_applied: 0,
                 any_applied: false,
                 closed_sends: 0,
+                standing_ticks: 0,
             },
         );
         self.by_conn.insert(t.conn, id);
@@ -821,12 +827,24 @@ impl Room {
                 }
             }
             // One input per tick keeps motion even when inputs arrive in uneven bunches; more (up
-            // to the cap) only when more than `jitter` would be left waiting, to catch up.
-            let allowed = if fresh.len() > 1 + jitter {
+            // to the cap) when more than `jitter` would be left waiting, to catch up. A smaller
+            // queue that stands for `DRAIN_AFTER_TICKS` (a client sending exactly one input per
+            // tick after one bunched arrival) is drained by one extra input, so it cannot add a
+            // tick of latency for the rest of the session.
+            let mut allowed = if fresh.len() > 1 + jitter {
                 cap.min(fresh.len() - jitter)
             } else {
                 1
             };
+            if fresh.len() > 1 {
+                p.standing_ticks += 1;
+                if p.standing_ticks >= DRAIN_AFTER_TICKS {
+                    allowed = allowed.max(2).min(cap);
+                    p.standing_ticks = 0;
+                }
+            } else {
+                p.standing_ticks = 0;
+            }
             let mut last = base;
             let mut taken = 0usize;
             for i in fresh {

@@ -652,3 +652,36 @@ fn an_empty_room_disposes_of_itself_after_its_idle_period() {
     }
     assert!(ticks >= 60 * 30, "not before its idle period ({ticks} ticks)");
 }
+
+#[test]
+fn a_standing_input_queue_drains_instead_of_adding_a_tick_of_latency_forever() {
+    let mut h = Harness::new(Open::default());
+    let (conn, link, _) = h.join("Ada");
+    // One bunched arrival (two inputs at once), then exactly one input per tick, for a second.
+    h.input(conn, 1, 1.0, 0.0);
+    let mut seq = 1;
+    for _ in 0..60 {
+        seq += 1;
+        h.input(conn, seq, 1.0, 0.0);
+        h.tick();
+    }
+    // The extra input no longer waits: the last one sent is applied in the tick it arrived.
+    let ack = link.last_snapshot().unwrap().ack;
+    assert!(
+        ack >= seq - 1,
+        "ack {ack} should be within a snapshot interval of {seq}"
+    );
+    h.tick();
+    assert_eq!(
+        h.stats.inputs_applied.load(Relaxed),
+        u64::from(seq),
+        "all applied, none waiting"
+    );
+    // And for the next second each input is applied in its own tick: the acks track the sends.
+    for _ in 0..10 {
+        seq += 1;
+        h.input(conn, seq, 1.0, 0.0);
+        h.tick();
+        assert_eq!(h.stats.inputs_applied.load(Relaxed), u64::from(seq));
+    }
+}
