@@ -52,7 +52,7 @@ use crate::sim::{EntityKey, MoveParams, World};
 use crate::stats::{ClientStats, DropReason, RejectReason, Stats, TickTimes};
 
 /// Ticks a player's input queue may keep inputs waiting before one extra input drains it.
-const DRAIN_AFTER_TICKS: u32 = 20;
+const DRAIN_AFTER_TICKS: u32 = 6;
 
 /// Identifies one connection to the server (assigned by the network layer, never reused).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
