@@ -10,6 +10,7 @@ import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
+import { newPlayer, ready } from "../support/players.mjs";
 import { startServer } from "../support/server.mjs";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
@@ -37,21 +38,6 @@ let b;
 let idA;
 let idB;
 
-/** A fresh context (own storage) with one page that records console errors and page errors. */
-async function newPlayer(label) {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 780 } });
-  const page = await context.newPage();
-  page.on("console", (msg) => {
-    if (msg.type() === "error") problems.push(`[${label}] console error: ${msg.text()}`);
-  });
-  page.on("pageerror", (err) => problems.push(`[${label}] page error: ${err.message}`));
-  return { context, page, label };
-}
-
-const ready = () => {
-  const t = window.__tickstate;
-  return !!t && t.connected && t.id !== null && t.rendered[t.id] !== undefined;
-};
 
 /** Goes through the menu: enters the name and presses Play; waits until the game is connected. */
 async function join(player, name) {
@@ -108,8 +94,8 @@ after(async () => {
 
 describe("Star Collector in the browser", () => {
   it("two players get through the menu and see each other", async () => {
-    a = await newPlayer("a");
-    b = await newPlayer("b");
+    a = await newPlayer(browser, "a", problems);
+    b = await newPlayer(browser, "b", problems);
     idA = await join(a, "Alice");
     idB = await join(b, "Bob");
     assert.notEqual(idA, idB);

@@ -7,6 +7,7 @@ import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
+import { newPlayer, ready } from "../support/players.mjs";
 import { startServer } from "../support/server.mjs";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
@@ -33,20 +34,6 @@ let idA;
 let idB;
 let idC;
 
-async function newPlayer(label) {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 780 } });
-  const page = await context.newPage();
-  page.on("console", (msg) => {
-    if (msg.type() === "error") problems.push(`[${label}] console error: ${msg.text()}`);
-  });
-  page.on("pageerror", (err) => problems.push(`[${label}] page error: ${err.message}`));
-  return { context, page, label };
-}
-
-const ready = () => {
-  const t = window.__tickstate;
-  return !!t && t.connected && t.id !== null && t.rendered[t.id] !== undefined;
-};
 
 /** Opens `?room=ROOM`, checks the menu filled the room in, plays; returns the ship id. */
 async function join(player, name, room, screenshot = false) {
@@ -96,9 +83,9 @@ after(async () => {
 
 describe("rooms and sessions in the browser", () => {
   it("two pages in room a see each other; a page in room b sees neither", async () => {
-    a = await newPlayer("a");
-    b = await newPlayer("b");
-    c = await newPlayer("c");
+    a = await newPlayer(browser, "a", problems);
+    b = await newPlayer(browser, "b", problems);
+    c = await newPlayer(browser, "c", problems);
     idA = await join(a, "Alice", "a");
     idB = await join(b, "Bob", "a", true);
     idC = await join(c, "Carol", "b");

@@ -8,6 +8,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { io } from "socket.io-client";
 import * as parser from "socket.io-msgpack-parser";
 import { loadClientModules } from "../support/client-modules.mjs";
+import { record } from "../support/recorder.mjs";
 import { startServer } from "../support/server.mjs";
 
 /** @type {Awaited<ReturnType<typeof loadClientModules>>} */
@@ -20,33 +21,7 @@ const sockets = new Set();
 function open(auth = {}) {
   const socket = io(server.url, { transports: ["websocket"], parser, auth, reconnection: false, forceNew: true });
   sockets.add(socket);
-  const log = [];
-  const waiters = [];
-  socket.onAny((event, ...args) => {
-    const entry = { event, args, at: performance.now() };
-    log.push(entry);
-    for (const w of [...waiters]) {
-      if (w.event === event && w.pred(...args)) {
-        waiters.splice(waiters.indexOf(w), 1);
-        w.resolve(args);
-      }
-    }
-  });
-  const waitFor = (event, pred = () => true, ms = 5000) => {
-    const seen = log.find((e) => e.event === event && pred(...e.args));
-    if (seen) return Promise.resolve(seen.args);
-    return new Promise((resolve, reject) => {
-      const w = { event, pred, resolve };
-      waiters.push(w);
-      setTimeout(() => {
-        const i = waiters.indexOf(w);
-        if (i >= 0) {
-          waiters.splice(i, 1);
-          reject(new Error(`no ${event} within ${ms} ms`));
-        }
-      }, ms);
-    });
-  };
+  const { log, waitFor } = record(socket);
   const connectError = new Promise((resolve) => socket.once("connect_error", resolve));
   return { socket, log, waitFor, connectError };
 }
