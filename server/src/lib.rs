@@ -9,9 +9,12 @@
 //! - [`sim`]: world, movement validation, snapshot building. No async, no I/O, no clock.
 //! - [`rules`]: the [`GameRules`] trait: the extension point for your game.
 //! - [`game`]: the demo game, Star Collector, written only against the public rules API.
-//! - [`room`]: one world + one rules value + one tick loop on its own thread; the tick stages.
-//! - [`net`]: Socket.IO handlers; they only enqueue into rooms.
-//! - [`app`]: the HTTP router: Socket.IO, `/healthz`, `/stats`, `/metrics`, the static client.
+//! - [`room`]: one world + one rules value + one tick loop on its own thread; the tick stages;
+//!   the registry (matchmaking, disposal, sessions); [`room::driver`] steps a room in memory.
+//! - [`net`]: Socket.IO handlers (they only enqueue into rooms) and the accept loop with its
+//!   connection limits and timeouts.
+//! - [`app`]: the HTTP router: Socket.IO, `/healthz`, `/stats`, `/stats/clients`, `/rooms`,
+//!   `/metrics`, the static client.
 //! - [`metrics`]: the Prometheus text format of `/metrics`.
 //! - [`client`]: a small Socket.IO client (msgpack) for tests and load bots.
 //! - [`stats`]: counters behind `/stats`.
