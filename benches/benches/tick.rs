@@ -26,7 +26,6 @@ use tickstate_server::room::{
     ConnId, Control, InputEnvelope, JoinTicket, LinkError, Overrides, PlayerLink, Room, TickOutcome,
 };
 use tickstate_server::rules::{Ctx, GameRules, PlayerId, RulesConfig, Spawn};
-use tickstate_server::sim::Rect;
 use tickstate_server::stats::{ClientStats, Stats};
 use tickstate_shared::codec::encode_snapshot;
 use tickstate_shared::protocol::{InputMsg, Welcome};
@@ -54,22 +53,13 @@ struct BenchRules {
 
 impl GameRules for BenchRules {
     fn config(&self) -> RulesConfig {
+        // Star Collector's field, walls, speed and size, with every tick a snapshot tick and no
+        // seat limit.
         RulesConfig {
             tick_rate: 60,
             snapshot_rate: 60,
             max_players: usize::MAX,
-            world_size: Vec2::new(1600.0, 900.0),
-            walls: vec![
-                Rect::new(380.0, 160.0, 40.0, 220.0),
-                Rect::new(1180.0, 520.0, 40.0, 220.0),
-                Rect::new(640.0, 420.0, 320.0, 40.0),
-                Rect::new(700.0, 120.0, 200.0, 32.0),
-                Rect::new(700.0, 748.0, 200.0, 32.0),
-                Rect::new(380.0, 600.0, 40.0, 140.0),
-                Rect::new(1180.0, 160.0, 40.0, 140.0),
-            ],
-            max_speed: 260.0,
-            player_radius: 18.0,
+            ..StarCollector::default().config()
         }
     }
     fn on_start(&mut self, ctx: &mut Ctx<'_>) {

@@ -9,24 +9,12 @@ import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
-import { newPlayer, ready } from "../support/players.mjs";
+import { launchChromium, newPlayer, ready } from "../support/players.mjs";
 import { startServer } from "../support/server.mjs";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const dist = `${root}dist`;
 const artifacts = `${root}test-artifacts`;
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-// Without the background-networking flags Chromium keeps trying hosts this machine cannot reach.
-const ARGS = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-component-update",
-  "--disable-sync",
-];
 const HUD_HEIGHT = 64; // src/game/theme.ts
 const MAX_SPEED = 260; // Star Collector's; test:compat checks the speed limit exactly
 
@@ -75,13 +63,12 @@ function recordFrames(page, id, ms) {
 
 before(async () => {
   assert.ok(existsSync(`${dist}/index.html`), "dist/ is missing: run `npm run build` first (npm run test:browser does)");
-  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium`);
   mkdirSync(artifacts, { recursive: true });
   // A fixed seed gives the same spawn points every run.
   // Seats of dropped players are held 1.5 s (default 20 s), so a closed page's ship goes quickly.
   server = await startServer(["--client-dir", dist, "--seed", "7", "--session-hold-ms", "1500"]);
   // Playwright starts Chromium with a new, empty --user-data-dir of its own for each launch.
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
+  browser = await launchChromium();
 });
 
 after(async () => {

@@ -6,23 +6,12 @@ import { existsSync, mkdirSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
-import { newPlayer, ready } from "../support/players.mjs";
+import { launchChromium, newPlayer, ready } from "../support/players.mjs";
 import { startServer } from "../support/server.mjs";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const dist = `${root}dist`;
 const artifacts = `${root}test-artifacts`;
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const ARGS = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-component-update",
-  "--disable-sync",
-];
 
 let server;
 let browser;
@@ -69,11 +58,10 @@ const ships = (t) =>
 
 before(async () => {
   assert.ok(existsSync(`${dist}/index.html`), "dist/ is missing: run `npm run build` first (npm run test:browser does)");
-  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium`);
   mkdirSync(artifacts, { recursive: true });
   // Quick heartbeats: an offline page is noticed in ~2 s on both sides instead of ~10 s.
   server = await startServer(["--client-dir", dist, "--seed", "7", "--ping-interval-ms", "1000", "--ping-timeout-ms", "1000"]);
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
+  browser = await launchChromium();
 });
 
 after(async () => {

@@ -1,4 +1,26 @@
-// Browser-test players: one context (own storage) and page each, recording console and page errors.
+// Browser-test players: Debian's Chromium, and one context (own storage) and page per player,
+// recording console and page errors.
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { chromium } from "playwright-core";
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+// Without the background-networking flags Chromium keeps trying hosts this machine cannot reach.
+const ARGS = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
+/** Headless Chromium (`/usr/bin/chromium`, or `CHROMIUM_PATH`). */
+export async function launchChromium() {
+  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium`);
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
+}
 
 /** A fresh context with one page; console errors and page errors are pushed to `problems`. */
 export async function newPlayer(browser, label, problems) {
