@@ -8,7 +8,8 @@
 //! - **Load test** ([`load`], binary `loadtest`): a swarm of bots in one tokio process, each a
 //!   [`tickstate_server::client::Client`] steered by a [`bot::Behaviour`]. It measures connects,
 //!   input → acknowledging snapshot latency, snapshot jitter and missed ticks, bandwidth, errors and
-//!   its own CPU, reads the server's `/stats` before, during and after, checks [`slo`] objectives and
+//!   its own CPU, reads the server's `/stats` (from its operator listener, [`LoadConfig::stats_url`],
+//!   as a `tickstate_shared::stats_doc::StatsDoc`) before, during and after, checks [`slo`] objectives and
 //!   writes reports ([`report`]: text table, JSON, self-contained HTML with SVG charts).
 //! - **Ladder** ([`run_ladder`]): increasing loads until an SLO fails (the knee).
 //!
@@ -16,7 +17,9 @@
 //! # async fn demo() -> Result<(), String> {
 //! use std::time::Duration;
 //! use tickstate_benches::{LoadConfig, RunSummary, Slo, run_load};
-//! let result = run_load(LoadConfig::new("http://127.0.0.1:3000", 50, Duration::from_secs(3))).await?;
+//! let mut config = LoadConfig::new("http://127.0.0.1:3000", 50, Duration::from_secs(3));
+//! config.stats_url = "http://127.0.0.1:9100".into(); // tickstate --admin-bind (its default)
+//! let result = run_load(config).await?;
 //! let summary = RunSummary::of(&result);
 //! let slo: Slo = "p99_ms=50,errors=0".parse()?;
 //! assert!(slo.passes(&summary));

@@ -41,7 +41,7 @@ use tokio::sync::watch;
 use crate::bot::{BehaviourKind, BehaviourMix, BotView};
 use crate::cpu::CpuMeter;
 use crate::hist::Histogram;
-use crate::server_stats::{ServerSample, fetch_stats};
+use crate::server_stats::{DEFAULT_STATS_URL, ServerSample, StatsToken, fetch_stats};
 
 /// How the run shows progress on stderr.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,8 +57,13 @@ pub enum Progress {
 /// What to run.
 #[derive(Debug, Clone)]
 pub struct LoadConfig {
-    /// Server base URL, e.g. `http://127.0.0.1:3000`.
+    /// Server base URL (the game port: Socket.IO), e.g. `http://127.0.0.1:3000`.
     pub url: String,
+    /// The server's operator listener (`tickstate --admin-bind`), where `/stats` is read, e.g.
+    /// `http://127.0.0.1:9100`; a URL with a path is used as it is.
+    pub stats_url: String,
+    /// Bearer token for `stats_url`, when the server has one (`tickstate --admin-token`).
+    pub stats_token: Option<StatsToken>,
     /// Number of bots.
     pub bots: usize,
     /// How long all bots play together, after the ramp-up.
@@ -95,6 +100,8 @@ impl LoadConfig {
     pub fn new(url: impl Into<String>, bots: usize, duration: Duration) -> Self {
         Self {
             url: url.into(),
+            stats_url: DEFAULT_STATS_URL.into(),
+            stats_token: None,
             bots,
             duration,
             ramp: Duration::from_secs(2),
@@ -448,14 +455,14 @@ pub async fn run_load(config: LoadConfig) -> Result<LoadResult, String> {
 }
 
 async fn poll_server(config: &LoadConfig, epoch: Instant, notes: &mut Vec<String>) -> Option<ServerSample> {
-    match fetch_stats(&config.url).await {
-        Ok(v) => {
-            let mut s = ServerSample::parse(v, epoch.elapsed().as_secs_f64());
+    match fetch_stats(&config.stats_url, config.stats_token.as_ref()).await {
+        Ok(doc) => {
+            let mut s = ServerSample::new(doc, epoch.elapsed().as_secs_f64());
             s.fill_from_proc(config.server_pid);
             Some(s)
         }
         Err(e) => {
-            notes.push(format!("could not read /stats: {e}"));
+            notes.push(format!("could not read the server's /stats: {e}"));
             None
         }
     }
@@ -511,9 +518,9 @@ async fn monitor(config: &LoadConfig, epoch: Instant, end: tokio::time::Instant,
             latency_p99_us: window.percentile(0.99),
             harness_cpu_pct: cpu.zip(last.4).map(|(a, b)| (a - b) / dt * 100.0),
             server_cpu_pct: server_cpu.zip(last.5).map(|(a, b)| (a - b) / dt * 100.0),
-            server_tick_p50_us: server.as_ref().and_then(|s| s.tick_duration_us).map(|p| p.p50),
-            server_tick_p99_us: server.as_ref().and_then(|s| s.tick_duration_us).map(|p| p.p99),
-            server_lateness_p99_us: server.as_ref().and_then(|s| s.tick_lateness_us).map(|p| p.p99),
+            server_tick_p50_us: server.as_ref().map(|s| f64::from(s.doc.tick_duration_us.p50)),
+            server_tick_p99_us: server.as_ref().map(|s| f64::from(s.doc.tick_duration_us.p99)),
+            server_lateness_p99_us: server.as_ref().map(|s| f64::from(s.doc.tick_lateness_us.p99)),
         };
         last = (at, bytes, snaps, inputs, cpu, server_cpu);
         match config.progress {

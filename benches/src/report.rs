@@ -342,8 +342,8 @@ pub fn run_json(r: &LoadResult, s: &RunSummary, slo: &Slo) -> Value {
         "slo_pass": slo.is_empty() || verdicts.iter().all(|v| v.pass),
         "valid": s.valid,
         "timeline": r.timeline,
-        "server_before": r.server_before.as_ref().map(|x| &x.raw),
-        "server_after": r.server_after.as_ref().map(|x| &x.raw),
+        "server_before": r.server_before.as_ref().map(|x| &x.doc),
+        "server_after": r.server_after.as_ref().map(|x| &x.doc),
         "bots": bots,
         "notes": r.notes,
     })

@@ -1,180 +1,81 @@
-//! Reading the server's `GET /stats` and, when the server runs on this machine, its `/proc` entry.
+//! Reading the server's `GET /stats` (a [`StatsDoc`], from the operator listener) and, when the
+//! server runs on this machine, its `/proc` entry.
 //!
-//! Every field is optional: an older server without `process` or `tick_lateness_us` yields `None`
-//! and reports print `n/a`.
+//! The document type is `tickstate_shared::stats_doc::StatsDoc`, the one the server serializes;
+//! fields an older server does not send read as zero.
 
 use std::time::Duration;
 
 use serde::Serialize;
-use serde_json::Value;
+use tickstate_shared::stats_doc::StatsDoc;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// Where the server's operator listener is by default (`tickstate --admin-bind`).
+pub const DEFAULT_STATS_URL: &str = "http://127.0.0.1:9100";
 
 /// What can go wrong fetching `/stats`.
 #[derive(Debug, thiserror::Error)]
 pub enum StatsError {
-    /// The URL is not `http://host:port[/...]`.
-    #[error("unsupported URL {0} (expected http://host:port)")]
+    /// The URL is not `http://host:port[/path]`.
+    #[error("unsupported stats URL {0} (expected http://host:port, e.g. {DEFAULT_STATS_URL})")]
     Url(String),
     /// Connecting, writing or reading failed.
-    #[error("GET /stats: {0}")]
-    Io(#[from] std::io::Error),
+    #[error("GET {0}: {1} (is it the server's operator address, tickstate --admin-bind?)")]
+    Io(String, std::io::Error),
     /// The request took too long.
-    #[error("GET /stats timed out")]
-    Timeout,
-    /// Not a 200 with a JSON body.
-    #[error("GET /stats: {0}")]
-    Bad(String),
+    #[error("GET {0} timed out")]
+    Timeout(String),
+    /// The server wants a token, or another one.
+    #[error("GET {0}: 401 Unauthorized: pass the server's admin token with --stats-token (or TICKSTATE_ADMIN_TOKEN)")]
+    Unauthorized(String),
+    /// Not a 200 with a `/stats` document.
+    #[error("GET {0}: {1}")]
+    Bad(String, String),
 }
 
-/// Percentiles in microseconds as the server reports them.
-#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq)]
-pub struct Pcts {
-    /// Median.
-    pub p50: f64,
-    /// 99th percentile.
-    pub p99: f64,
-    /// Largest.
-    pub max: f64,
-}
+/// The operator token sent to `/stats` (`Authorization: Bearer`); its `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct StatsToken(String);
 
-impl Pcts {
-    fn from(v: Option<&Value>) -> Option<Pcts> {
-        let v = v?;
-        Some(Pcts {
-            p50: v.get("p50")?.as_f64()?,
-            p99: v.get("p99")?.as_f64()?,
-            max: v.get("max")?.as_f64()?,
-        })
+impl StatsToken {
+    /// Wraps a token.
+    pub fn new(token: impl Into<String>) -> Self {
+        Self(token.into())
+    }
+
+    /// The token itself.
+    pub fn expose(&self) -> &str {
+        &self.0
     }
 }
 
-/// One room's figures.
-#[derive(Debug, Clone, Default, Serialize, PartialEq)]
-pub struct RoomFigures {
-    /// Room name.
-    pub name: String,
-    /// Players.
-    pub players: u64,
-    /// Entities.
-    pub entities: u64,
-    /// Ticks run.
-    pub ticks: u64,
-    /// Tick duration percentiles.
-    pub tick_duration_us: Option<Pcts>,
-    /// Tick start lateness percentiles.
-    pub tick_lateness_us: Option<Pcts>,
-    /// Overruns.
-    pub tick_overruns: u64,
-    /// Skipped ticks.
-    pub skipped_ticks: u64,
+impl std::fmt::Debug for StatsToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("StatsToken(<redacted>)")
+    }
 }
 
-/// The parts of `/stats` the harness uses, read once.
+/// The parts of one `/stats` read the harness uses.
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
 pub struct ServerSample {
     /// Seconds since the run started when this was read.
     pub at_s: f64,
-    /// Players.
-    pub players: Option<u64>,
-    /// Entities.
-    pub entities: Option<u64>,
-    /// Sockets.
-    pub sockets: Option<u64>,
-    /// Ticks of all rooms.
-    pub ticks: Option<u64>,
-    /// Worst room's tick duration.
-    pub tick_duration_us: Option<Pcts>,
-    /// Tick start lateness (top level, else the worst room's).
-    pub tick_lateness_us: Option<Pcts>,
-    /// Tick overruns.
-    pub tick_overruns: Option<u64>,
-    /// Skipped ticks summed over rooms.
-    pub skipped_ticks: Option<u64>,
-    /// Inputs received.
-    pub inputs_received: Option<u64>,
-    /// Inputs applied.
-    pub inputs_applied: Option<u64>,
-    /// Inputs rejected.
-    pub inputs_rejected: Option<u64>,
-    /// Inputs dropped.
-    pub inputs_dropped: Option<u64>,
-    /// Disconnects summed over reasons.
-    pub disconnects: Option<u64>,
-    /// Snapshots sent.
-    pub snapshots_sent: Option<u64>,
-    /// Snapshot bytes sent.
-    pub snapshot_bytes_sent: Option<u64>,
+    /// The document.
+    pub doc: StatsDoc,
     /// Server process CPU seconds (`process.cpu_seconds`, or `/proc/<pid>/stat` with `--server-pid`).
     pub cpu_seconds: Option<f64>,
     /// Server resident memory (`process.rss_bytes`, or `/proc/<pid>/statm`).
     pub rss_bytes: Option<u64>,
-    /// Rooms.
-    pub rooms: Vec<RoomFigures>,
-    /// The whole document, for `--json`.
-    #[serde(skip)]
-    pub raw: Value,
-}
-
-fn u(v: &Value, path: &[&str]) -> Option<u64> {
-    path.iter().try_fold(v, |v, k| v.get(k))?.as_u64()
 }
 
 impl ServerSample {
-    /// Picks the fields out of a `/stats` document.
-    pub fn parse(v: Value, at_s: f64) -> ServerSample {
-        let rooms: Vec<RoomFigures> = v
-            .get("rooms")
-            .and_then(Value::as_array)
-            .map(|rs| {
-                rs.iter()
-                    .map(|r| RoomFigures {
-                        name: r.get("name").and_then(Value::as_str).unwrap_or("").to_owned(),
-                        players: u(r, &["players"]).unwrap_or(0),
-                        entities: u(r, &["entities"]).unwrap_or(0),
-                        ticks: u(r, &["ticks"]).unwrap_or(0),
-                        tick_duration_us: Pcts::from(r.get("tick_duration_us")),
-                        tick_lateness_us: Pcts::from(r.get("tick_lateness_us")),
-                        tick_overruns: u(r, &["tick_overruns"]).unwrap_or(0),
-                        skipped_ticks: u(r, &["skipped_ticks"]).unwrap_or(0),
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        let worst_lateness = rooms
-            .iter()
-            .filter_map(|r| r.tick_lateness_us)
-            .max_by(|a, b| a.p99.total_cmp(&b.p99));
-        let skipped = v
-            .get("rooms")
-            .and_then(Value::as_array)
-            .map(|_| rooms.iter().map(|r| r.skipped_ticks).sum());
+    /// A sample of `doc`, read `at_s` seconds into the run.
+    pub fn new(doc: StatsDoc, at_s: f64) -> ServerSample {
         ServerSample {
             at_s,
-            players: u(&v, &["players"]),
-            entities: u(&v, &["entities"]),
-            sockets: u(&v, &["sockets"]),
-            ticks: u(&v, &["ticks"]),
-            tick_duration_us: Pcts::from(v.get("tick_duration_us")),
-            tick_lateness_us: Pcts::from(v.get("tick_lateness_us")).or(worst_lateness),
-            tick_overruns: u(&v, &["tick_overruns"]),
-            skipped_ticks: skipped,
-            inputs_received: u(&v, &["inputs", "received"]),
-            inputs_applied: u(&v, &["inputs", "applied"]),
-            inputs_rejected: u(&v, &["inputs", "rejected"]),
-            inputs_dropped: u(&v, &["inputs", "dropped"]),
-            disconnects: v
-                .get("disconnects")
-                .and_then(Value::as_object)
-                .map(|m| m.values().filter_map(Value::as_u64).sum()),
-            snapshots_sent: u(&v, &["snapshots_sent"]),
-            snapshot_bytes_sent: u(&v, &["snapshot_bytes_sent"]),
-            cpu_seconds: v
-                .get("process")
-                .and_then(|p| p.get("cpu_seconds"))
-                .and_then(Value::as_f64),
-            rss_bytes: u(&v, &["process", "rss_bytes"]),
-            rooms,
-            raw: v,
+            cpu_seconds: doc.process.map(|p| p.cpu_seconds),
+            rss_bytes: doc.process.map(|p| p.rss_bytes),
+            doc,
         }
     }
 
@@ -190,40 +91,67 @@ impl ServerSample {
     }
 }
 
-/// Fetches and parses `GET {base}/stats` (plain HTTP/1.1 over a TCP stream, 2 s timeout).
-///
-/// # Errors
-/// [`StatsError`] when the server cannot be reached or does not answer JSON.
-pub async fn fetch_stats(base: &str) -> Result<Value, StatsError> {
-    tokio::time::timeout(Duration::from_secs(2), fetch_inner(base))
-        .await
-        .map_err(|_| StatsError::Timeout)?
+/// The URL of the stats document: `url` itself when it has a path, else `url` + `/stats`.
+pub fn stats_document_url(url: &str) -> String {
+    let url = url.trim().trim_end_matches('/');
+    match url.strip_prefix("http://") {
+        Some(rest) if rest.contains('/') => url.to_owned(),
+        _ => format!("{url}/stats"),
+    }
 }
 
-async fn fetch_inner(base: &str) -> Result<Value, StatsError> {
-    let rest = base
+/// Fetches and parses the `/stats` document at `url` (see [`stats_document_url`]) with an optional
+/// bearer token: plain HTTP/1.1 over a TCP stream, 2 s timeout.
+///
+/// # Errors
+/// [`StatsError`] when the server cannot be reached, refuses the token or does not answer a
+/// `/stats` document.
+pub async fn fetch_stats(url: &str, token: Option<&StatsToken>) -> Result<StatsDoc, StatsError> {
+    let url = stats_document_url(url);
+    tokio::time::timeout(Duration::from_secs(2), fetch_inner(&url, token))
+        .await
+        .map_err(|_| StatsError::Timeout(url.clone()))?
+}
+
+async fn fetch_inner(url: &str, token: Option<&StatsToken>) -> Result<StatsDoc, StatsError> {
+    let rest = url
         .strip_prefix("http://")
-        .ok_or_else(|| StatsError::Url(base.to_owned()))?;
-    let host = rest.split('/').next().unwrap_or(rest);
-    let mut s = tokio::net::TcpStream::connect(host).await?;
-    s.write_all(format!("GET /stats HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").as_bytes())
-        .await?;
+        .ok_or_else(|| StatsError::Url(url.to_owned()))?;
+    let (host, path) = rest.split_once('/').ok_or_else(|| StatsError::Url(url.to_owned()))?;
+    if host.is_empty() {
+        return Err(StatsError::Url(url.to_owned()));
+    }
+    let io = |e| StatsError::Io(url.to_owned(), e);
+    let mut s = tokio::net::TcpStream::connect(host).await.map_err(io)?;
+    let auth = token.map_or_else(String::new, |t| format!("Authorization: Bearer {}\r\n", t.expose()));
+    s.write_all(format!("GET /{path} HTTP/1.1\r\nHost: {host}\r\n{auth}Connection: close\r\n\r\n").as_bytes())
+        .await
+        .map_err(io)?;
     let mut buf = Vec::new();
     // A /stats document is a few KB; cap what we read.
-    (&mut s).take(4 << 20).read_to_end(&mut buf).await?;
+    (&mut s).take(4 << 20).read_to_end(&mut buf).await.map_err(io)?;
     let text = String::from_utf8_lossy(&buf);
+    let bad = |why: String| StatsError::Bad(url.to_owned(), why);
     let (head, body) = text
         .split_once("\r\n\r\n")
-        .ok_or_else(|| StatsError::Bad("no HTTP header".into()))?;
-    let status = head.split(' ').nth(1).unwrap_or("");
-    if status != "200" {
-        return Err(StatsError::Bad(format!("status {status}")));
+        .ok_or_else(|| bad("no HTTP header".into()))?;
+    match head.split(' ').nth(1).unwrap_or("") {
+        "200" => {}
+        "401" => return Err(StatsError::Unauthorized(url.to_owned())),
+        "404" => {
+            return Err(bad(
+                "404 Not Found (since the operator listener exists, /stats is not on the game port: \
+                 point --stats-url at tickstate --admin-bind)"
+                    .into(),
+            ));
+        }
+        status => return Err(bad(format!("status {status}"))),
     }
     let chunked = head
         .lines()
         .any(|l| l.to_ascii_lowercase().starts_with("transfer-encoding:") && l.contains("chunked"));
     let body = if chunked { dechunk(body) } else { body.to_owned() };
-    serde_json::from_str(&body).map_err(|e| StatsError::Bad(format!("not JSON: {e}")))
+    serde_json::from_str(&body).map_err(|e| bad(format!("not a /stats document: {e}")))
 }
 
 fn dechunk(mut s: &str) -> String {
@@ -246,28 +174,39 @@ mod tests {
     use super::*;
 
     #[test]
-    fn parses_current_stats_and_tolerates_missing_fields() {
-        let doc = serde_json::json!({
-            "players": 3, "entities": 9, "sockets": 3, "ticks": 100,
-            "tick_duration_us": {"p50": 20, "p99": 80, "max": 200, "samples": 100},
-            "tick_overruns": 0,
-            "inputs": {"received": 10, "applied": 9, "rejected": 0, "dropped": 1, "in_flight": 0},
-            "disconnects": {"client_disconnect": 2, "other": 1},
-            "snapshots_sent": 50, "snapshot_bytes_sent": 4000,
-            "rooms": [{"name": "a", "players": 3, "entities": 9, "ticks": 100,
-                       "tick_duration_us": {"p50": 20, "p99": 80, "max": 200},
-                       "tick_lateness_us": {"p50": 50, "p99": 300, "max": 900},
-                       "tick_overruns": 0, "skipped_ticks": 2}]
-        });
-        let s = ServerSample::parse(doc, 1.0);
-        assert_eq!(s.players, Some(3));
-        assert_eq!(s.disconnects, Some(3));
-        assert_eq!(s.skipped_ticks, Some(2));
-        assert_eq!(s.tick_lateness_us.map(|p| p.p99), Some(300.0));
-        assert_eq!(s.cpu_seconds, None);
-        let with_process = serde_json::json!({"process": {"cpu_seconds": 1.5, "rss_bytes": 1024}});
-        let s = ServerSample::parse(with_process, 0.0);
-        assert_eq!((s.cpu_seconds, s.rss_bytes, s.players), (Some(1.5), Some(1024), None));
+    fn samples_take_cpu_and_memory_from_the_document() {
+        let doc: StatsDoc = serde_json::from_value(serde_json::json!({
+            "players": 3, "process": {"cpu_seconds": 1.5, "rss_bytes": 1024},
+            "rooms": [{"name": "a", "skipped_ticks": 2}]
+        }))
+        .unwrap();
+        let s = ServerSample::new(doc, 1.0);
+        assert_eq!((s.cpu_seconds, s.rss_bytes, s.doc.players), (Some(1.5), Some(1024), 3));
+        assert_eq!(s.doc.skipped_ticks(), 2);
+        let s = ServerSample::new(StatsDoc::default(), 0.0);
+        assert_eq!((s.cpu_seconds, s.rss_bytes), (None, None));
+    }
+
+    #[test]
+    fn stats_urls() {
+        assert_eq!(
+            stats_document_url("http://127.0.0.1:9100"),
+            "http://127.0.0.1:9100/stats"
+        );
+        assert_eq!(
+            stats_document_url("http://127.0.0.1:9100/"),
+            "http://127.0.0.1:9100/stats"
+        );
+        assert_eq!(stats_document_url("http://h:1/ops/stats"), "http://h:1/ops/stats");
+    }
+
+    #[tokio::test]
+    async fn bad_urls_are_refused() {
+        assert!(matches!(
+            fetch_stats("https://h:1", None).await,
+            Err(StatsError::Url(_))
+        ));
+        assert!(matches!(fetch_stats("http://", None).await, Err(StatsError::Url(_))));
     }
 
     #[test]

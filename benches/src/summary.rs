@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use crate::hist::{Histogram, Summary as Pct};
 use crate::load::LoadResult;
+use tickstate_shared::stats_doc::StatsDoc;
 
 /// Server-side figures: differences between `/stats` before and after the run.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -127,10 +128,6 @@ pub struct RunSummary {
 /// A run whose bots sent fewer inputs than this (percent of the asked rate) is invalid.
 pub const MIN_INPUTS_SENT_PCT: f64 = 90.0;
 
-fn diff(a: Option<u64>, b: Option<u64>) -> Option<u64> {
-    Some(b?.saturating_sub(a?))
-}
-
 impl RunSummary {
     /// Computes the summary of a run.
     pub fn of(r: &LoadResult) -> RunSummary {
@@ -249,29 +246,31 @@ fn server_figures(r: &LoadResult, player_seconds: f64) -> ServerFigures {
     let secs = (b.at_s - a.at_s).max(1e-6);
     let cpu = b.cpu_seconds.zip(a.cpu_seconds).map(|(b, a)| b - a);
     let connected = r.bots.iter().filter(|x| x.connect_us.is_some()).count();
+    let (ad, bd) = (&a.doc, &b.doc);
+    let diff = |f: fn(&StatsDoc) -> u64| Some(f(bd).saturating_sub(f(ad)));
     ServerFigures {
-        players: b.players,
-        entities: b.entities,
-        tick_p50_us: b.tick_duration_us.map(|p| p.p50),
-        tick_p99_us: b.tick_duration_us.map(|p| p.p99),
-        tick_max_us: b.tick_duration_us.map(|p| p.max),
+        players: Some(bd.players),
+        entities: Some(bd.entities),
+        tick_p50_us: Some(f64::from(bd.tick_duration_us.p50)),
+        tick_p99_us: Some(f64::from(bd.tick_duration_us.p99)),
+        tick_max_us: Some(f64::from(bd.tick_duration_us.max)),
         tick_p99_peak_us: r
             .timeline
             .iter()
             .filter_map(|t| t.server_tick_p99_us)
-            .chain(b.tick_duration_us.map(|p| p.p99))
+            .chain([f64::from(bd.tick_duration_us.p99)])
             .reduce(f64::max),
-        lateness_p99_us: b.tick_lateness_us.map(|p| p.p99),
-        lateness_max_us: b.tick_lateness_us.map(|p| p.max),
-        tick_overruns: diff(a.tick_overruns, b.tick_overruns),
-        skipped_ticks: diff(a.skipped_ticks, b.skipped_ticks),
-        inputs_received: diff(a.inputs_received, b.inputs_received),
-        inputs_applied: diff(a.inputs_applied, b.inputs_applied),
-        inputs_rejected: diff(a.inputs_rejected, b.inputs_rejected),
-        inputs_dropped: diff(a.inputs_dropped, b.inputs_dropped),
-        disconnects: diff(a.disconnects, b.disconnects),
-        snapshots_sent: diff(a.snapshots_sent, b.snapshots_sent),
-        snapshot_bytes_per_s: diff(a.snapshot_bytes_sent, b.snapshot_bytes_sent).map(|d| d as f64 / secs),
+        lateness_p99_us: Some(f64::from(bd.tick_lateness_us.p99)),
+        lateness_max_us: Some(f64::from(bd.tick_lateness_us.max)),
+        tick_overruns: diff(|d| d.tick_overruns),
+        skipped_ticks: diff(StatsDoc::skipped_ticks),
+        inputs_received: diff(|d| d.inputs.received),
+        inputs_applied: diff(|d| d.inputs.applied),
+        inputs_rejected: diff(|d| d.inputs.rejected),
+        inputs_dropped: diff(|d| d.inputs.dropped),
+        disconnects: diff(StatsDoc::disconnects_total),
+        snapshots_sent: diff(|d| d.snapshots_sent),
+        snapshot_bytes_per_s: diff(|d| d.snapshot_bytes_sent).map(|d| d as f64 / secs),
         cpu_pct: cpu.map(|c| c / secs * 100.0),
         cpu_us_per_player_s: cpu.filter(|_| player_seconds > 0.0).map(|c| c * 1e6 / player_seconds),
         rss_bytes: b.rss_bytes,

@@ -6,22 +6,26 @@ use std::time::Duration;
 
 use tickstate_benches::{LoadConfig, RunSummary, Slo, run_load};
 use tickstate_server::game::StarCollector;
-use tickstate_server::{ServerConfig, rules_of, run};
+use tickstate_server::{AdminListener, Listeners, ServerConfig, rules_of, run};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fifty_bots_for_three_seconds_pass_the_slo() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
+    let admin = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let stats_url = format!("http://{}", admin.local_addr().unwrap());
+    let listeners = Listeners::new(listener).with_admin(AdminListener::new(admin, None).unwrap());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let config = ServerConfig {
         seed: Some(1),
         ..ServerConfig::default()
     };
-    let server = tokio::spawn(run(listener, config, rules_of::<StarCollector>(), async move {
+    let server = tokio::spawn(run(listeners, config, rules_of::<StarCollector>(), async move {
         let _ = stopped.await;
     }));
 
     let mut load = LoadConfig::new(url, 50, Duration::from_secs(3));
+    load.stats_url = stats_url;
     load.ramp = Duration::from_millis(500);
     load.poll_interval = Duration::from_millis(500);
     // The server shares this process, so the "harness CPU" includes it: don't judge validity here.
@@ -61,6 +65,10 @@ async fn fifty_bots_for_three_seconds_pass_the_slo() {
         result.notes
     );
     assert_eq!(s.server.players, Some(50));
+    // The server's own figures come through the operator listener.
+    assert!(s.server.cpu_pct.is_some_and(|c| c > 0.0), "{:?}", s.server);
+    assert!(s.server.tick_p99_us.is_some_and(|t| t > 0.0), "{:?}", s.server);
+    assert!(s.server.inputs_received.is_some_and(|n| n > 50 * 60), "{:?}", s.server);
     assert!(!result.timeline.is_empty());
 
     // Generous latency bound: CI machines are shared; the point is that the pipeline works.

@@ -3,8 +3,6 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-pub use crate::net::listener::ConnLimits;
-
 /// Settings of a running server. `Default` gives the documented defaults.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ServerConfig {
@@ -92,6 +90,47 @@ impl Default for ServerConfig {
             shutdown_deadline: Duration::from_secs(5),
             limits: ConnLimits::default(),
             inputs: InputPolicy::default(),
+        }
+    }
+}
+
+/// Connection-level limits (see `SECURITY.md` for the defaults and flags).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConnLimits {
+    /// Open connections in total; 0 = unlimited.
+    pub max_connections: usize,
+    /// Open connections from one IP address; 0 = unlimited.
+    pub max_per_ip: usize,
+    /// New connections per second from one IP address; 0 = unlimited.
+    pub rate_per_ip: f64,
+    /// Burst of new connections from one IP address.
+    pub burst_per_ip: f64,
+    /// Time allowed to send a request's headers (the WebSocket upgrade included).
+    pub header_read_timeout: Duration,
+    /// Kernel `TCP_USER_TIMEOUT`: how long sent data may stay unacknowledged.
+    pub tcp_user_timeout: Duration,
+    /// How long our writes to a connection may stay blocked before it is dropped as a slow consumer.
+    pub write_stall_limit: Duration,
+    /// Kernel send buffer per connection (`SO_SNDBUF`; Linux doubles it), 0 for the OS default.
+    /// Small enough that a slow link pushes back within a second or so, so latest-wins snapshots
+    /// replace stale ones instead of queueing in the kernel; large enough for big snapshots.
+    pub send_buffer_bytes: usize,
+    /// Allowed `Origin` header values for `/socket.io/`; empty allows every origin.
+    pub allowed_origins: Vec<String>,
+}
+
+impl Default for ConnLimits {
+    fn default() -> Self {
+        Self {
+            max_connections: 10_000,
+            max_per_ip: 256,
+            rate_per_ip: 50.0,
+            burst_per_ip: 100.0,
+            header_read_timeout: Duration::from_secs(5),
+            tcp_user_timeout: Duration::from_secs(10),
+            write_stall_limit: Duration::from_secs(5),
+            send_buffer_bytes: 32 * 1024,
+            allowed_origins: Vec::new(),
         }
     }
 }

@@ -11,32 +11,37 @@
 //! - [`game`]: the demo game, Star Collector, written only against the public rules API.
 //! - [`room`]: one world + one rules value + one tick loop on its own thread; the tick stages;
 //!   the registry (matchmaking, disposal, sessions); [`room::driver`] steps a room in memory.
+//! - `hub`: the running server's shared state (settings, rooms, counters, the connection
+//!   registry), used by both `net` and `http`.
 //! - [`net`]: Socket.IO handlers (they only enqueue into rooms) and the accept loop with its
 //!   connection limits and timeouts.
-//! - [`app`]: the HTTP router: Socket.IO, `/healthz`, `/stats`, `/stats/clients`, `/rooms`,
-//!   `/metrics`, the static client.
-//! - [`metrics`]: the Prometheus text format of `/metrics`.
+//! - `http`: the game port's router (Socket.IO, `/healthz`, `/rooms`, the static client) and the
+//!   operator port's router (`/stats`, `/stats/clients`, `/metrics`, behind an optional token).
 //! - [`client`]: a small Socket.IO client (msgpack) for tests and load bots.
-//! - [`stats`]: counters behind `/stats`.
+//! - [`stats`]: counters and timings behind the operator endpoints.
 //!
 //! ## Running a server with your own rules
 //! ```no_run
 //! use std::sync::Arc;
-//! use tickstate_server::{ServerConfig, run, game::StarCollector};
-//! # async fn demo() -> Result<(), tickstate_server::ServerError> {
-//! let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
-//! run(listener, ServerConfig::default(), Arc::new(|_room: &str| Box::new(StarCollector::default()) as _), async {
+//! use tickstate_server::{AdminListener, Listeners, ServerConfig, run, game::StarCollector};
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! let game = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
+//! // The operator endpoints on their own, local port (no token: it must be a loopback address).
+//! let admin = AdminListener::new(tokio::net::TcpListener::bind("127.0.0.1:9100").await?, None)?;
+//! let rules = Arc::new(|_room: &str| Box::new(StarCollector::default()) as _);
+//! run(Listeners::new(game).with_admin(admin), ServerConfig::default(), rules, async {
 //!     let _ = tokio::signal::ctrl_c().await;
 //! })
-//! .await
+//! .await?;
+//! # Ok(())
 //! # }
 //! ```
 
-pub mod app;
 pub mod client;
 pub mod config;
 pub mod game;
-pub mod metrics;
+mod http;
+mod hub;
 pub mod net;
 pub mod room;
 pub mod rules;
@@ -45,10 +50,12 @@ pub mod stats;
 
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::net::TcpListener;
 
 pub use config::ServerConfig;
+pub use http::admin::{AdminError, AdminListener, AdminToken, AdminTokenError, check_admin_addr};
 pub use room::RulesFactory;
 pub use rules::GameRules;
 
@@ -60,29 +67,100 @@ pub enum ServerError {
     Io(#[from] std::io::Error),
 }
 
-/// Serves Tickstate on an already bound listener until `shutdown` completes, then shuts down
+/// The listeners a server runs on.
+///
+/// A bare [`TcpListener`] converts into `Listeners` with no operator listener, so
+/// `run(listener, …)` serves the game port only and the operator endpoints nowhere.
+#[derive(Debug)]
+pub struct Listeners {
+    /// The public game port: the client, Socket.IO, `/healthz` and `/rooms`.
+    pub game: TcpListener,
+    /// The operator port: `/stats`, `/stats/clients` and `/metrics`; `None` serves them nowhere.
+    pub admin: Option<AdminListener>,
+}
+
+impl Listeners {
+    /// The game port only.
+    pub fn new(game: TcpListener) -> Self {
+        Self { game, admin: None }
+    }
+
+    /// Adds the operator listener.
+    #[must_use]
+    pub fn with_admin(mut self, admin: AdminListener) -> Self {
+        self.admin = Some(admin);
+        self
+    }
+}
+
+impl From<TcpListener> for Listeners {
+    fn from(game: TcpListener) -> Self {
+        Self::new(game)
+    }
+}
+
+/// Connection limits of the operator listener: a few scrapers and operators, not the public.
+fn admin_limits(game: &config::ConnLimits) -> config::ConnLimits {
+    config::ConnLimits {
+        max_connections: 64,
+        max_per_ip: 0,
+        rate_per_ip: 0.0,
+        burst_per_ip: 0.0,
+        allowed_origins: Vec::new(),
+        header_read_timeout: game.header_read_timeout,
+        ..config::ConnLimits::default()
+    }
+}
+
+/// Serves Tickstate on already bound listeners until `shutdown` completes, then shuts down
 /// gracefully: rooms stop taking players, every client gets `bye` (`shutdown`) and is disconnected,
 /// and the function returns once connections are closed or `config.shutdown_deadline` passed.
 ///
-/// Binding is the caller's job, so tests can bind `127.0.0.1:0`.
+/// Binding is the caller's job, so tests can bind `127.0.0.1:0`. `listeners` is a
+/// [`TcpListener`] (the game port only) or [`Listeners`] with an [`AdminListener`] for the
+/// operator endpoints.
 ///
 /// # Errors
-/// [`ServerError::Io`] when the listener fails.
+/// [`ServerError::Io`] when a listener fails.
 pub async fn run(
-    listener: TcpListener,
+    listeners: impl Into<Listeners>,
     config: ServerConfig,
     rules: RulesFactory,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServerError> {
+    let Listeners { game, admin } = listeners.into();
     let deadline = config.shutdown_deadline;
     let limits = config.limits.clone();
-    let state = app::AppState::new(config, rules);
-    let (router, io) = app::router(state.clone());
-    let conns = state.conn_stats.clone();
-    net::listener::serve(listener, router, limits, conns.clone(), shutdown).await?;
+    let hub = hub::Hub::new(config, rules);
+    let (layer, io) = net::socket_layer(hub.clone());
+    let (stop_admin, admin_stopped) = tokio::sync::oneshot::channel::<()>();
+    let admin_task = admin.map(|admin| {
+        let (listener, token) = admin.into_parts();
+        let app = http::admin::router(hub.clone(), io.clone(), token);
+        let limits = admin_limits(&limits);
+        tokio::spawn(async move {
+            let stopped = async {
+                let _ = admin_stopped.await;
+            };
+            net::listener::serve(listener, app, limits, Arc::default(), stopped).await
+        })
+    });
+    let app = http::game_router(hub.clone(), layer);
+    let conns = hub.conns.clone();
+    let served = net::listener::serve(game, app, limits, conns.clone(), shutdown).await;
+    // The operator endpoints stop taking connections with the game port.
+    let _ = stop_admin.send(());
+    if let Some(task) = admin_task {
+        match task.await {
+            Ok(Err(e)) => tracing::warn!(error = %e, "operator listener failed"),
+            Err(e) => tracing::warn!(error = %e, "operator listener task failed"),
+            Ok(Ok(())) => {}
+        }
+    }
+    served?;
     tracing::info!("shutting down: notifying clients");
     let drain = async {
-        state.rooms.shutdown_all().await;
+        hub.rooms.shutdown_all().await;
         io.close().await;
     };
     if tokio::time::timeout(deadline, drain).await.is_err() {
@@ -92,10 +170,10 @@ pub async fn run(
     // the close handshake is not waited for.
     let linger = async {
         while conns.open.load(std::sync::atomic::Ordering::Relaxed) > 0 {
-            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            tokio::time::sleep(Duration::from_millis(10)).await;
         }
     };
-    if tokio::time::timeout(std::time::Duration::from_secs(1).min(deadline), linger)
+    if tokio::time::timeout(Duration::from_secs(1).min(deadline), linger)
         .await
         .is_err()
     {

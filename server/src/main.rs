@@ -9,7 +9,7 @@ use anyhow::Context;
 use clap::Parser;
 use tickstate_server::config::{ConnLimits, InputPolicy};
 use tickstate_server::game::StarCollector;
-use tickstate_server::{ServerConfig, rules_of, run};
+use tickstate_server::{AdminListener, AdminToken, Listeners, ServerConfig, check_admin_addr, rules_of, run};
 use tracing_subscriber::EnvFilter;
 
 /// Authoritative game-state server for Phaser games (serves the Star Collector demo).
@@ -19,6 +19,14 @@ struct Args {
     /// Address to listen on (use 127.0.0.1:0 for any free port; the chosen address is printed).
     #[arg(long, env = "TICKSTATE_BIND", default_value = "0.0.0.0:3000")]
     bind: SocketAddr,
+    /// Address of the operator endpoints (/stats, /stats/clients, /metrics), or `off`. Without
+    /// --admin-token it must be a loopback address. Its address is the second stdout line.
+    #[arg(long, env = "TICKSTATE_ADMIN_BIND", default_value = "127.0.0.1:9100", value_parser = parse_admin_bind)]
+    admin_bind: AdminBind,
+    /// Bearer token the operator endpoints require (at least 16 visible ASCII characters, e.g.
+    /// `openssl rand -hex 32`); prefer the environment variable, which `ps` does not show.
+    #[arg(long, env = "TICKSTATE_ADMIN_TOKEN", hide_env_values = true, value_name = "TOKEN")]
+    admin_token: Option<Secret>,
     /// Simulation ticks per second [default: the game's, 60 for Star Collector].
     #[arg(long, env = "TICKSTATE_TICK_RATE", value_parser = clap::value_parser!(u32).range(1..=1000))]
     tick_rate: Option<u32>,
@@ -79,6 +87,41 @@ struct Args {
     header_timeout_ms: u64,
 }
 
+/// `--admin-bind`: an address, or `off`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AdminBind {
+    Off,
+    Addr(SocketAddr),
+}
+
+fn parse_admin_bind(s: &str) -> Result<AdminBind, String> {
+    if s.trim().eq_ignore_ascii_case("off") {
+        return Ok(AdminBind::Off);
+    }
+    s.trim()
+        .parse()
+        .map(AdminBind::Addr)
+        .map_err(|_| format!("`{s}` is neither an address like 127.0.0.1:9100 nor `off`"))
+}
+
+/// A secret from the command line or the environment: never printed, not even by `Debug`, and
+/// not validated by clap (whose error would repeat it).
+#[derive(Clone)]
+struct Secret(String);
+
+impl std::str::FromStr for Secret {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Self(s.to_owned()))
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
@@ -119,18 +162,60 @@ async fn main() -> anyhow::Result<()> {
         },
         ..defaults
     };
+    // An empty token (e.g. `TICKSTATE_ADMIN_TOKEN=`) is no token.
+    let token = match args.admin_token.filter(|t| !t.0.is_empty()) {
+        Some(t) => Some(AdminToken::new(t.0).context("--admin-token (TICKSTATE_ADMIN_TOKEN)")?),
+        None => None,
+    };
+    // Refuse an open operator address before anything is bound.
+    if let AdminBind::Addr(a) = args.admin_bind {
+        check_admin_addr(a, token.as_ref()).context("refusing to start")?;
+    } else if token.is_some() {
+        tracing::warn!("--admin-token is ignored: the operator endpoints are off (--admin-bind off)");
+    }
     let listener = tokio::net::TcpListener::bind(args.bind)
         .await
-        .with_context(|| format!("cannot listen on {}", args.bind))?;
+        .with_context(|| format!("cannot listen on {} (--bind)", args.bind))?;
     let addr = listener.local_addr()?;
+    let admin = match args.admin_bind {
+        AdminBind::Off => None,
+        AdminBind::Addr(a) => {
+            let l = tokio::net::TcpListener::bind(a).await.with_context(|| {
+                format!(
+                    "cannot listen on {a} for the operator endpoints (--admin-bind); pick another address \
+                     or turn them off with --admin-bind off"
+                )
+            })?;
+            Some(AdminListener::new(l, token).context("refusing to start")?)
+        }
+    };
     if !config.client_dir.join("index.html").exists() {
         tracing::warn!(dir = %config.client_dir.display(), "Phaser client not built; `/` shows how to build it");
     }
-    // The first stdout line is the address, for scripts and tests that bind port 0.
-    println!("listening on http://{addr}");
-    std::io::stdout().flush()?;
+    // The first stdout line is the game address and the second the operator address, for
+    // scripts and tests that bind port 0. Both go out in one write, and a closed stdout (a reader
+    // that took the first line and left) does not stop the server.
+    let mut lines = format!("listening on http://{addr}\n");
     tracing::info!(%addr, "tickstate listening");
-    run(listener, config, rules_of::<StarCollector>(), shutdown_signal()).await?;
+    let mut listeners = Listeners::new(listener);
+    match admin {
+        Some(admin) => {
+            let admin_addr = admin.local_addr()?;
+            lines.push_str(&format!("admin listening on http://{admin_addr}\n"));
+            tracing::info!(addr = %admin_addr, token = admin.has_token(), "operator endpoints listening");
+            listeners = listeners.with_admin(admin);
+        }
+        None => {
+            lines.push_str("admin off\n");
+            tracing::info!("operator endpoints off (--admin-bind off)");
+        }
+    }
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) = stdout.write_all(lines.as_bytes()).and_then(|()| stdout.flush()) {
+        tracing::warn!(error = %e, "cannot print the addresses on stdout");
+    }
+    drop(stdout);
+    run(listeners, config, rules_of::<StarCollector>(), shutdown_signal()).await?;
     Ok(())
 }
 

@@ -23,6 +23,7 @@ use tickstate_shared::{ConnectAuth, InputMsg};
 struct Binary {
     child: std::process::Child,
     base: String,
+    admin: String,
 }
 
 impl Binary {
@@ -31,6 +32,8 @@ impl Binary {
         let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tickstate"))
             .args([
                 "--bind",
+                "127.0.0.1:0",
+                "--admin-bind",
                 "127.0.0.1:0",
                 "--client-dir",
                 "/nonexistent",
@@ -50,16 +53,22 @@ impl Binary {
             .stderr(std::process::Stdio::null())
             .spawn()
             .unwrap();
+        let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
         let mut line = String::new();
-        std::io::BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
+        out.read_line(&mut line).unwrap();
         let base = line
             .trim()
             .strip_prefix("listening on ")
             .expect("the first line names the address")
             .to_owned();
-        Self { child, base }
+        line.clear();
+        out.read_line(&mut line).unwrap();
+        let admin = line
+            .trim()
+            .strip_prefix("admin listening on ")
+            .expect("the second line names the operator address")
+            .to_owned();
+        Self { child, base, admin }
     }
 }
 
@@ -79,7 +88,7 @@ fn event(name: &str, arg: Value) -> Vec<u8> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_server_survives_everything_at_once_and_the_healthy_player_does_not_notice() {
     let server = Binary::start();
-    let stats_url = format!("{}/stats", server.base);
+    let stats_url = format!("{}/stats", server.admin);
     let rss_start = get_json(&stats_url).await["process"]["rss_bytes"].as_u64().unwrap();
 
     // The healthy player: one input per tick, counting snapshots per second.

@@ -97,7 +97,7 @@ async fn long_polling_is_refused() {
     let server = TestServer::start().await;
     let (status, _) = get(&format!("{}/socket.io/?EIO=4&transport=polling", server.base)).await;
     assert_eq!(status, 400, "only the WebSocket transport is offered");
-    let s = get_json(&format!("{}/stats", server.base)).await;
+    let s = get_json(&format!("{}/stats", server.admin)).await;
     assert_eq!(s["sockets"], 0);
     server.stop().await.unwrap();
 }
@@ -112,7 +112,7 @@ async fn metrics_are_valid_prometheus_text() {
         .unwrap();
     c.next_snapshot(std::time::Duration::from_secs(2)).await.unwrap();
     wait_stats(&server, "the input applied", |s| s["inputs"]["applied"] == 1).await;
-    let (status, body) = get(&format!("{}/metrics", server.base)).await;
+    let (status, body) = get(&format!("{}/metrics", server.admin)).await;
     assert_eq!(status, 200);
     assert!(body.ends_with("# EOF\n"), "OpenMetrics text ends with # EOF");
     let lines = body.lines().map(|l| Ok(l.to_owned()));
@@ -134,6 +134,18 @@ async fn metrics_are_valid_prometheus_text() {
     assert_eq!(value("tickstate_players", None), 1.0);
     assert_eq!(value("tickstate_inputs_dropped_total", Some(("reason", "replay"))), 0.0);
     assert!(value("process_resident_memory_bytes", None) > 1e6);
+    // Everything of /stats is there, not only the input counters.
+    assert_eq!(value("tickstate_inputs_in_flight", None), 0.0);
+    assert_eq!(value("tickstate_room_players", Some(("room", "main"))), 1.0);
+    assert_eq!(value("tickstate_sockets", None), 1.0);
+    assert!(value("tickstate_connections_open", None) >= 1.0);
+    assert!(value("tickstate_connections_accepted_total", None) >= 1.0);
+    assert_eq!(
+        value("tickstate_connections_refused_total", Some(("reason", "origin"))),
+        0.0
+    );
+    assert_eq!(value("tickstate_disconnects_total", Some(("reason", "abuse"))), 0.0);
+    assert!(value("tickstate_room_tick_duration_seconds", Some(("quantile", "0.99"))) > 0.0);
     for stage in ["receive", "validate", "simulate", "snapshot", "send"] {
         assert!(
             scrape

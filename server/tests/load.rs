@@ -108,7 +108,7 @@ async fn l1_fifty_clients_play_without_losses() {
     assert_eq!(s["entities"], CLIENTS, "entities == clients");
     let p99 = s["tick_duration_us"]["p99"].as_u64().unwrap();
     assert!(p99 < 16_667, "tick p99 {p99} µs should stay under the 16.7 ms budget");
-    let clients = get_json(&format!("{}/stats/clients", server.base)).await;
+    let clients = get_json(&format!("{}/stats/clients", server.admin)).await;
     let list = clients["clients"].as_array().unwrap();
     assert_eq!(list.len(), CLIENTS);
     for c in list {

@@ -13,7 +13,14 @@ use tickstate_shared::protocol::Bye;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn f7_sigterm_tells_every_client_and_exits_zero() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_tickstate"))
-        .args(["--bind", "127.0.0.1:0", "--client-dir", "/nonexistent"])
+        .args([
+            "--bind",
+            "127.0.0.1:0",
+            "--admin-bind",
+            "127.0.0.1:0",
+            "--client-dir",
+            "/nonexistent",
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()

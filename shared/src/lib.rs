@@ -8,10 +8,13 @@
 //! - [`protocol`]: event names, connect auth, `welcome`, `input` and notices, limits.
 //! - [`snapshot`]: the snapshot document, entity records and position quantization.
 //! - [`codec`]: encoding and bounded decoding of snapshots, with [`codec::DecodeError`].
+//! - [`stats_doc`]: the JSON documents of the server's operator endpoints (`/stats`,
+//!   `/stats/clients`), read by the load harness and the tests.
 
 pub mod codec;
 pub mod protocol;
 pub mod snapshot;
+pub mod stats_doc;
 
 /// Version of the wire protocol described in `PROTOCOL.md`, sent in `welcome.protocol`.
 pub const PROTOCOL_VERSION: u32 = 1;

@@ -17,15 +17,23 @@ use anyhow::Context;
 use clap::Parser;
 use tickstate_benches::bot::BehaviourMix;
 use tickstate_benches::report::{html_report, ladder_html, ladder_json, ladder_text, run_json, text_summary};
+use tickstate_benches::server_stats::StatsToken;
 use tickstate_benches::{LoadConfig, PerRoom, Progress, RunSummary, Slo, parse_local_addrs, run_ladder, run_load};
 
 /// Load-tests a Tickstate server with bots that play Star Collector (one tokio process).
 #[derive(Debug, Parser)]
 #[command(version, about, after_help = AFTER_HELP)]
 struct Args {
-    /// Server base URL (HTTP: `/stats` and Socket.IO on the same port).
+    /// Server base URL: the game port, where the bots connect (Socket.IO).
     #[arg(long, default_value = "http://127.0.0.1:3000")]
     url: String,
+    /// The server's operator listener (`tickstate --admin-bind`), where `/stats` is read for the
+    /// server's CPU, tick and input figures; a URL with a path is used as it is.
+    #[arg(long, default_value = tickstate_benches::server_stats::DEFAULT_STATS_URL)]
+    stats_url: String,
+    /// Bearer token of the operator listener (`tickstate --admin-token`).
+    #[arg(long, env = "TICKSTATE_ADMIN_TOKEN", hide_env_values = true, value_name = "TOKEN")]
+    stats_token: Option<Token>,
     /// Number of bots.
     #[arg(long, default_value_t = 50)]
     bots: usize,
@@ -95,10 +103,30 @@ rss_kb_per_player server_rejected server_dropped skipped_ticks. A figure that co
 Ladder without --slo uses p99_ms=50,errors=0,connect_fail=0.\n\
 Exit codes: 0 ok, 1 SLO failed, 2 usage, 3 SLO held but the run is INVALID (harness CPU-bound, or it sent \
 < 90% of its inputs).\n\
+Server figures come from the server's operator listener (--stats-url, default http://127.0.0.1:9100, \
+tickstate's --admin-bind default).\n\
 Pin for comparable figures: taskset -c 0 target/release/tickstate --bind 127.0.0.1:3000 & \
 taskset -c 1 target/release/loadtest --server-pid $!\n\
 More than 256 bots against the server's default per-IP limits: --local-addrs 8 (up to 8 x 256 bots, \
 50 new connections/s per address). 500 bots in one room: tickstate --max-players 500, loadtest --per-room auto.";
+
+/// `--stats-token`: never printed (not even by `Debug`), never validated by clap (whose errors
+/// repeat the value).
+#[derive(Clone)]
+struct Token(String);
+
+impl std::str::FromStr for Token {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Self(s.to_owned()))
+    }
+}
+
+impl std::fmt::Debug for Token {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
 
 /// The parsed `--local-addrs` (a newtype: clap treats `Option<Vec<_>>` as a repeated flag).
 #[derive(Debug, Clone)]
@@ -161,6 +189,12 @@ async fn run(args: Args) -> anyhow::Result<u8> {
     };
     let config = LoadConfig {
         url: args.url.trim_end_matches('/').to_owned(),
+        stats_url: args.stats_url.clone(),
+        stats_token: args
+            .stats_token
+            .as_ref()
+            .filter(|t| !t.0.is_empty())
+            .map(|t| StatsToken::new(t.0.clone())),
         bots: args.bots,
         duration: args.duration,
         ramp: args.ramp,
@@ -242,6 +276,7 @@ mod tests {
         assert_eq!(a.per_room, PerRoom::Auto);
         let a = Args::try_parse_from(["loadtest"]).unwrap();
         assert!(a.local_addrs.is_none());
+        assert_eq!(a.stats_url, "http://127.0.0.1:9100");
         assert_eq!(a.per_room, PerRoom::Spread(16));
         assert!(Args::try_parse_from(["loadtest", "--local-addrs", "0"]).is_err());
     }

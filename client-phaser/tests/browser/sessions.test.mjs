@@ -131,7 +131,7 @@ describe("rooms and sessions in the browser", () => {
     // resend stayed within the server's burst, nothing dropped. (Other pages are not checked here:
     // on this 2-core machine a busy headless Chromium sometimes delivers a page's inputs bunched,
     // which the server rightly drops as `rate`/`buffer_full`.)
-    const clients = (await (await fetch(`${server.url}/stats/clients`)).json()).clients;
+    const clients = (await (await fetch(`${server.adminUrl}/stats/clients`)).json()).clients;
     const mine = clients.find((c) => c.room === "a" && c.id === idA);
     assert.ok(mine, JSON.stringify(clients));
     const inputs = mine.inputs;

@@ -47,8 +47,9 @@ function dropTransport(c) {
   ws._socket.destroy();
 }
 
-async function stats(url) {
-  const res = await fetch(`${url}/stats`);
+/** Input accounting from `/stats` on the server's operator port. */
+async function stats(adminUrl) {
+  const res = await fetch(`${adminUrl}/stats`);
   assert.equal(res.status, 200);
   return (await res.json()).inputs;
 }
@@ -71,7 +72,7 @@ describe("sessions: resume with the token", () => {
     const b = await welcomed(server.url, { name: "Watcher", room: "resume-1" });
     const spawnSnap = await a.snapshot((s) => s.entities.some((e) => e.id === a.welcome.id));
     const spawn = spawnSnap.entities.find((e) => e.id === a.welcome.id);
-    const before = await stats(server.url);
+    const before = await stats(server.adminUrl);
 
     // The client's own log of everything it emitted, and the input for each seq.
     const sentLog = [];
@@ -120,7 +121,7 @@ describe("sessions: resume with the token", () => {
     }
     const last = await a2.snapshot((s) => s.ack === 35, 3000);
     await sleep(100); // let /stats catch up with the tick that applied 35
-    const after = await stats(server.url);
+    const after = await stats(server.adminUrl);
 
     const delta = (f) => f(after) - f(before);
     const applied = delta((s) => s.applied);

@@ -1,8 +1,10 @@
 // Starts a real Tickstate server for the Node tests and stops it by PID.
 //
 // The binary comes from env TICKSTATE_BIN (the built `tickstate`); without it, the workspace's
-// target/{release,debug}/tickstate is used if present. The server binds 127.0.0.1:0 and prints
-// `listening on http://127.0.0.1:PORT` as its first stdout line.
+// target/{release,debug}/tickstate is used if present. The server binds 127.0.0.1:0 for the game
+// port and, unless `extraArgs` names `--admin-bind`, for the operator endpoints (`/stats`,
+// `/stats/clients`, `/metrics`) too; it prints `listening on http://127.0.0.1:PORT` and then
+// `admin listening on http://127.0.0.1:PORT` (or `admin off`) on stdout.
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { createInterface } from "node:readline";
@@ -25,11 +27,13 @@ export function serverBinary() {
 /**
  * @param {string[]} extraArgs more CLI flags, e.g. ["--client-dir", dir]
  * @param {string} bind address to bind; port 0 picks a free port
- * @returns {Promise<{ url: string, pid: number, stderr: () => string, stop: () => Promise<{code: number|null, signal: string|null}> }>}
+ * @returns {Promise<{ url: string, adminUrl: string | null, pid: number, stderr: () => string, stop: () => Promise<{code: number|null, signal: string|null}> }>}
+ *   `url` is the game port, `adminUrl` the operator port (`null` with `--admin-bind off`).
  */
 export async function startServer(extraArgs = [], bind = "127.0.0.1:0") {
   const bin = serverBinary();
-  const child = spawn(bin, ["--bind", bind, ...extraArgs], {
+  const admin = extraArgs.includes("--admin-bind") ? [] : ["--admin-bind", "127.0.0.1:0"];
+  const child = spawn(bin, ["--bind", bind, ...admin, ...extraArgs], {
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? "warn" },
   });
@@ -42,21 +46,32 @@ export async function startServer(extraArgs = [], bind = "127.0.0.1:0") {
   const exited = new Promise((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
 
   const lines = createInterface({ input: child.stdout });
-  const first = await Promise.race([
-    new Promise((resolve) => lines.once("line", resolve)),
+  const twoLines = new Promise((resolve) => {
+    const got = [];
+    lines.on("line", (l) => {
+      got.push(l); // later lines (none expected) are drained the same way
+      if (got.length === 2) resolve(got);
+    });
+  });
+  let timer;
+  const [first, second] = await Promise.race([
+    twoLines,
     exited.then((e) => {
       throw new Error(`server exited before listening (${JSON.stringify(e)}):\n${stderr}`);
     }),
-    new Promise((_, reject) => setTimeout(() => reject(new Error(`server printed nothing in 10 s:\n${stderr}`)), 10_000)),
-  ]);
-  lines.on("line", () => {}); // keep draining stdout
+    new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`server did not print its addresses in 10 s:\n${stderr}`)), 10_000);
+    }),
+  ]).finally(() => clearTimeout(timer));
   const m = /^listening on (http:\/\/127\.0\.0\.1:\d+)\s*$/.exec(String(first));
-  if (!m) {
+  const a = /^admin listening on (http:\/\/127\.0\.0\.1:\d+)\s*$/.exec(String(second));
+  if (!m || (!a && String(second).trim() !== "admin off")) {
     child.kill("SIGKILL");
-    throw new Error(`unexpected first stdout line: ${JSON.stringify(first)}`);
+    throw new Error(`unexpected stdout lines: ${JSON.stringify([first, second])}`);
   }
   return {
     url: m[1],
+    adminUrl: a ? a[1] : null,
     pid: child.pid,
     stderr: () => stderr,
     async stop() {

@@ -16,7 +16,7 @@ use std::collections::HashMap;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
@@ -31,66 +31,8 @@ use tokio::net::{TcpListener, TcpStream};
 use tower::ServiceExt;
 
 use super::bucket::TokenBucket;
-
-/// Connection-level limits (see `SECURITY.md` for the defaults and flags).
-#[derive(Debug, Clone, PartialEq)]
-pub struct ConnLimits {
-    /// Open connections in total; 0 = unlimited.
-    pub max_connections: usize,
-    /// Open connections from one IP address; 0 = unlimited.
-    pub max_per_ip: usize,
-    /// New connections per second from one IP address; 0 = unlimited.
-    pub rate_per_ip: f64,
-    /// Burst of new connections from one IP address.
-    pub burst_per_ip: f64,
-    /// Time allowed to send a request's headers (the WebSocket upgrade included).
-    pub header_read_timeout: Duration,
-    /// Kernel `TCP_USER_TIMEOUT`: how long sent data may stay unacknowledged.
-    pub tcp_user_timeout: Duration,
-    /// How long our writes to a connection may stay blocked before it is dropped as a slow consumer.
-    pub write_stall_limit: Duration,
-    /// Kernel send buffer per connection (`SO_SNDBUF`; Linux doubles it), 0 for the OS default.
-    /// Small enough that a slow link pushes back within a second or so, so latest-wins snapshots
-    /// replace stale ones instead of queueing in the kernel; large enough for big snapshots.
-    pub send_buffer_bytes: usize,
-    /// Allowed `Origin` header values for `/socket.io/`; empty allows every origin.
-    pub allowed_origins: Vec<String>,
-}
-
-impl Default for ConnLimits {
-    fn default() -> Self {
-        Self {
-            max_connections: 10_000,
-            max_per_ip: 256,
-            rate_per_ip: 50.0,
-            burst_per_ip: 100.0,
-            header_read_timeout: Duration::from_secs(5),
-            tcp_user_timeout: Duration::from_secs(10),
-            write_stall_limit: Duration::from_secs(5),
-            send_buffer_bytes: 32 * 1024,
-            allowed_origins: Vec::new(),
-        }
-    }
-}
-
-/// Connection-level counters.
-#[derive(Debug, Default)]
-pub struct ConnStats {
-    /// Connections open now.
-    pub open: AtomicUsize,
-    /// Connections accepted.
-    pub accepted: AtomicU64,
-    /// Refused: the global cap.
-    pub refused_global_cap: AtomicU64,
-    /// Refused: the per-IP cap.
-    pub refused_per_ip_cap: AtomicU64,
-    /// Refused: the per-IP rate of new connections.
-    pub refused_rate: AtomicU64,
-    /// Requests refused for their `Origin`.
-    pub refused_origin: AtomicU64,
-    /// Connections shut down because our writes stayed blocked.
-    pub slow_consumers: AtomicU64,
-}
+use crate::config::ConnLimits;
+use crate::stats::ConnStats;
 
 fn clock_ms() -> u64 {
     static START: OnceLock<Instant> = OnceLock::new();

@@ -25,7 +25,7 @@ use std::time::Instant;
 use socketioxide::adapter::LocalAdapter;
 use socketioxide::extract::{AckSender, SocketRef, State, TryData};
 use socketioxide::handler::{ConnectHandler, FromMessageParts};
-use socketioxide::socket::{DisconnectReason, Socket};
+use socketioxide::socket::{DisconnectReason as SocketEnd, Socket};
 use socketioxide::{ParserConfig, SocketIo, SocketIoBuilder, TransportType};
 use socketioxide_core::Value;
 use tickstate_shared::protocol::{Bye, ConnectAuth, InputMsg, Welcome, events};
@@ -33,10 +33,10 @@ use tickstate_shared::protocol::{Bye, ConnectAuth, InputMsg, Welcome, events};
 pub use auth::{sanitize_name, validate_room};
 pub use link::SocketLink;
 
-use crate::app::{AppState, ClientEntry};
+use crate::hub::{ClientEntry, Hub};
 use crate::room::{ConnId, Control, InputEnvelope, JoinTicket, Refusal, RoomHandle};
 use crate::rules::LeaveReason;
-use crate::stats::{ClientStats, DropReason, RejectReason, Stats};
+use crate::stats::{ClientStats, DisconnectReason, DropReason, RejectReason, Stats};
 use bucket::TokenBucket;
 use listener::ConnInfo;
 
@@ -57,12 +57,12 @@ pub struct Session {
     client: Arc<ClientStats>,
     budget: Arc<Mutex<Budget>>,
     /// Set when the server ends the connection on purpose (e.g. `abuse`), for the disconnect count.
-    end_reason: Arc<OnceLock<&'static str>>,
+    end_reason: Arc<OnceLock<DisconnectReason>>,
     ping_window: std::time::Duration,
 }
 
 /// Builds the Socket.IO layer with Tickstate's transport settings and registers namespace `/`.
-pub fn socket_layer(state: Arc<AppState>) -> (socketioxide::layer::SocketIoLayer, SocketIo) {
+pub fn socket_layer(state: Arc<Hub>) -> (socketioxide::layer::SocketIoLayer, SocketIo) {
     let cfg = &state.config;
     let (layer, io) = SocketIoBuilder::new()
         .with_parser(ParserConfig::msgpack())
@@ -87,7 +87,7 @@ pub fn socket_layer(state: Arc<AppState>) -> (socketioxide::layer::SocketIoLayer
 pub async fn join(
     s: SocketRef,
     TryData(auth): TryData<Option<ConnectAuth>>,
-    State(app): State<Arc<AppState>>,
+    State(app): State<Arc<Hub>>,
 ) -> Result<(), Refusal> {
     let refuse = |why: &str| {
         app.stats.joins_refused.fetch_add(1, Relaxed);
@@ -206,7 +206,7 @@ pub async fn join(
     Ok(())
 }
 
-async fn on_connect(s: SocketRef, State(app): State<Arc<AppState>>) {
+async fn on_connect(s: SocketRef, State(app): State<Arc<Hub>>) {
     let Some(session) = s.extensions.get::<Session>() else {
         // The middleware always stores a session before the handler runs.
         tracing::error!(sid = %s.id, "connected without a session; closing");
@@ -214,7 +214,7 @@ async fn on_connect(s: SocketRef, State(app): State<Arc<AppState>>) {
         return;
     };
     let leave = session.clone();
-    s.on_disconnect(async move |s: SocketRef, reason: DisconnectReason| {
+    s.on_disconnect(async move |s: SocketRef, reason: SocketEnd| {
         let conn_info = s.req_parts().extensions.get::<Arc<ConnInfo>>().cloned();
         let why = disconnect_reason(
             reason,
@@ -223,23 +223,19 @@ async fn on_connect(s: SocketRef, State(app): State<Arc<AppState>>) {
             leave.ping_window,
         );
         leave.stats.disconnect(why);
-        tracing::debug!(sid = %s.id, why, "disconnected");
+        tracing::debug!(sid = %s.id, %why, "disconnected");
         app.clients
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .remove(&leave.conn.0);
-        let reason = if why == "heartbeat_timeout" || why == "slow_consumer" {
+        let reason = if why.is_timeout() {
             LeaveReason::Timeout
         } else {
             LeaveReason::Disconnected
         };
         // A client that said goodbye (or that the server removed) leaves now; a connection that
         // dropped keeps its seat for the hold period so the player can resume with its token.
-        let hold = !matches!(
-            why,
-            "client_disconnect" | "server_disconnect" | "abuse" | "closing_server"
-        );
-        leave.room.control(Control::Leave(leave.conn, reason, hold));
+        leave.room.control(Control::Leave(leave.conn, reason, why.holds_seat()));
     });
     if let Err(e) = s.emit(events::WELCOME, &*session.welcome) {
         tracing::debug!(sid = %s.id, error = %e, "could not send welcome");
@@ -260,31 +256,31 @@ async fn on_connect(s: SocketRef, State(app): State<Arc<AppState>>) {
 
 /// Names why a connection ended, for `/stats`.
 fn disconnect_reason(
-    r: DisconnectReason,
-    ours: Option<&'static str>,
+    r: SocketEnd,
+    ours: Option<DisconnectReason>,
     conn: Option<&ConnInfo>,
     ping_window: std::time::Duration,
-) -> &'static str {
+) -> DisconnectReason {
     if let Some(why) = ours {
         return why;
     }
     if conn.is_some_and(ConnInfo::was_slow_consumer) {
-        return "slow_consumer";
+        return DisconnectReason::SlowConsumer;
     }
     match r {
         // The peer stopped answering pings but is still sending us data: it is alive and not
         // reading what we send.
-        DisconnectReason::HeartbeatTimeout if conn.is_some_and(|c| c.since_last_read() < ping_window / 2) => {
-            "slow_consumer"
+        SocketEnd::HeartbeatTimeout if conn.is_some_and(|c| c.since_last_read() < ping_window / 2) => {
+            DisconnectReason::SlowConsumer
         }
-        DisconnectReason::HeartbeatTimeout => "heartbeat_timeout",
-        DisconnectReason::TransportClose => "transport_close",
-        DisconnectReason::TransportError => "transport_error",
-        DisconnectReason::ClientNSDisconnect => "client_disconnect",
-        DisconnectReason::ServerNSDisconnect => "server_disconnect",
-        DisconnectReason::ClosingServer => "closing_server",
-        DisconnectReason::PacketParsingError => "packet_error",
-        _ => "other",
+        SocketEnd::HeartbeatTimeout => DisconnectReason::HeartbeatTimeout,
+        SocketEnd::TransportClose => DisconnectReason::TransportClose,
+        SocketEnd::TransportError => DisconnectReason::TransportError,
+        SocketEnd::ClientNSDisconnect => DisconnectReason::ClientDisconnect,
+        SocketEnd::ServerNSDisconnect => DisconnectReason::ServerDisconnect,
+        SocketEnd::ClosingServer => DisconnectReason::ClosingServer,
+        SocketEnd::PacketParsingError => DisconnectReason::PacketError,
+        _ => DisconnectReason::Other,
     }
 }
 
@@ -326,7 +322,7 @@ impl FromMessageParts<LocalAdapter> for QueuedInput {
                 false
             }
         };
-        if offence && !budget.offences.take(now) && session.end_reason.set("abuse").is_ok() {
+        if offence && !budget.offences.take(now) && session.end_reason.set(DisconnectReason::Abuse).is_ok() {
             drop(budget);
             tracing::warn!(sid = %s.id, "too many invalid or excess inputs: disconnecting (abuse)");
             let bye = Bye {

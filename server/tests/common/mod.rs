@@ -5,13 +5,16 @@ use std::time::Duration;
 
 use tickstate_server::client::{Client, Event};
 use tickstate_server::game::StarCollector;
-use tickstate_server::{ServerConfig, rules_of, run};
+use tickstate_server::{AdminListener, AdminToken, Listeners, ServerConfig, rules_of, run};
 use tickstate_shared::ConnectAuth;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub struct TestServer {
+    /// The game port: the client, Socket.IO, `/healthz`, `/rooms`.
     pub base: String,
+    /// The operator port: `/stats`, `/stats/clients`, `/metrics`.
+    pub admin: String,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<Result<(), tickstate_server::ServerError>>>,
 }
@@ -30,14 +33,32 @@ impl TestServer {
     }
 
     pub async fn start_with_rules(config: ServerConfig, rules: tickstate_server::RulesFactory) -> Self {
+        Self::start_full(config, rules, None).await
+    }
+
+    /// A server whose operator endpoints want `token`.
+    pub async fn start_with_admin_token(config: ServerConfig, token: &str) -> Self {
+        let token = AdminToken::new(token).unwrap();
+        Self::start_full(config, rules_of::<StarCollector>(), Some(token)).await
+    }
+
+    async fn start_full(
+        config: ServerConfig,
+        rules: tickstate_server::RulesFactory,
+        token: Option<AdminToken>,
+    ) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
+        let admin_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let admin = format!("http://{}", admin_listener.local_addr().unwrap());
+        let listeners = Listeners::new(listener).with_admin(AdminListener::new(admin_listener, token).unwrap());
         let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(run(listener, config, rules, async move {
+        let task = tokio::spawn(run(listeners, config, rules, async move {
             let _ = stopped.await;
         }));
         Self {
             base,
+            admin,
             stop: Some(stop),
             task: Some(task),
         }
@@ -55,8 +76,9 @@ impl TestServer {
         .expect("client should connect")
     }
 
+    /// `/stats` from the operator port.
     pub async fn stats(&self) -> serde_json::Value {
-        get_json(&format!("{}/stats", self.base)).await
+        get_json(&format!("{}/stats", self.admin)).await
     }
 
     /// Stops the server and waits until `run` returns.
@@ -83,6 +105,12 @@ impl TestServer {
 
 /// A minimal HTTP/1.1 GET over a raw TCP stream (no extra client dependency).
 pub async fn get(url: &str) -> (u16, String) {
+    let (status, _, body) = get_with(url, &[]).await;
+    (status, body)
+}
+
+/// [`get`] with extra request headers; returns the status, the response head and the body.
+pub async fn get_with(url: &str, headers: &[(&str, &str)]) -> (u16, String, String) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let rest = url.strip_prefix("http://").unwrap();
     let (host, path) = rest
@@ -90,18 +118,19 @@ pub async fn get(url: &str) -> (u16, String) {
         .map(|(h, p)| (h, format!("/{p}")))
         .unwrap_or((rest, "/".into()));
     let mut s = tokio::net::TcpStream::connect(host).await.unwrap();
-    s.write_all(format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").as_bytes())
+    let extra: String = headers.iter().map(|(k, v)| format!("{k}: {v}\r\n")).collect();
+    s.write_all(format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n{extra}\r\n").as_bytes())
         .await
         .unwrap();
     let mut buf = Vec::new();
     s.read_to_end(&mut buf).await.unwrap();
     let text = String::from_utf8_lossy(&buf).to_string();
     let status = text.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
-    let body = text
+    let (head, body) = text
         .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_owned())
+        .map(|(h, b)| (h.to_owned(), b.to_owned()))
         .unwrap_or_default();
-    (status, body)
+    (status, head, body)
 }
 
 pub async fn get_json(url: &str) -> serde_json::Value {

@@ -1,16 +1,30 @@
-//! Counters and timings shown on `GET /stats`.
+//! Counters and timings shown on the operator endpoints (`/stats`, `/metrics`).
 //!
 //! Every input that reaches a handler is counted once as received and, when its fate is known,
 //! once as applied, rejected (the client sent something invalid) or dropped (valid but not used),
 //! each with a reason. So `received == applied + rejected + dropped + in_flight`, and `in_flight`
 //! (inputs queued but not yet looked at by a tick) is 0 whenever the server is idle.
 //! Reasons are fixed enums, so hostile clients cannot make the server keep a string per message.
+//!
+//! - this file: the reason enums, [`Stats`] (process-wide counters) and [`ClientStats`];
+//! - [`ConnStats`]: the accept loop's connection counters;
+//! - [`TickTimes`]: each room's recent tick timings and their percentiles;
+//! - [`TickHistograms`]: the tick histograms of `/metrics`;
+//! - [`process_usage`]: CPU and memory of this process.
 
-use std::collections::VecDeque;
-use std::sync::Mutex;
+mod connections;
+mod histograms;
+mod process;
+mod tick_times;
+
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 use serde::Serialize;
+
+pub use connections::ConnStats;
+pub use histograms::{StageLabel, TickHistograms};
+pub use process::{ProcessUsage, process_usage};
+pub use tick_times::{Percentiles, STAGE_NAMES, STAGES, TickPercentiles, TickSample, TickTimes};
 
 macro_rules! reasons {
     ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $v:ident => $s:literal),* $(,)? }) => {
@@ -20,8 +34,15 @@ macro_rules! reasons {
         impl $name {
             /// Every variant, in declaration order.
             pub const ALL: &'static [$name] = &[$($name::$v),*];
-            /// The name used on `/stats`.
+            /// How many variants there are.
+            pub const COUNT: usize = Self::ALL.len();
+            /// The name used on `/stats` and `/metrics`.
             pub fn as_str(self) -> &'static str { match self { $($name::$v => $s),* } }
+        }
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
         }
     };
 }
@@ -52,6 +73,48 @@ reasons!(
     }
 );
 
+reasons!(
+    /// Why a player's connection ended.
+    DisconnectReason {
+        /// The client sent a Socket.IO DISCONNECT: it said goodbye.
+        ClientDisconnect => "client_disconnect",
+        /// The transport closed without a goodbye (tab closed, network gone).
+        TransportClose => "transport_close",
+        /// The transport failed.
+        TransportError => "transport_error",
+        /// The peer stopped answering pings and sent nothing either.
+        HeartbeatTimeout => "heartbeat_timeout",
+        /// The server ended the connection (a kick, a room that stopped, a replaced session).
+        ServerDisconnect => "server_disconnect",
+        /// The server is shutting down.
+        ClosingServer => "closing_server",
+        /// The client sent a packet Socket.IO could not parse.
+        PacketError => "packet_error",
+        /// The peer kept sending but stopped reading what the server sends.
+        SlowConsumer => "slow_consumer",
+        /// Too many invalid or excess inputs.
+        Abuse => "abuse",
+        /// Anything else.
+        Other => "other",
+    }
+);
+
+impl DisconnectReason {
+    /// Whether the player's seat and entity are held for it to resume with its token: yes when the
+    /// connection just dropped; no when the client said goodbye or the server ended it on purpose.
+    pub fn holds_seat(self) -> bool {
+        !matches!(
+            self,
+            Self::ClientDisconnect | Self::ServerDisconnect | Self::Abuse | Self::ClosingServer
+        )
+    }
+
+    /// Whether the peer went quiet or stopped reading, rather than closing the connection.
+    pub fn is_timeout(self) -> bool {
+        matches!(self, Self::HeartbeatTimeout | Self::SlowConsumer)
+    }
+}
+
 /// Counter array indexed by a reason enum.
 #[derive(Debug)]
 pub struct ReasonCounters<const N: usize>([AtomicU64; N]);
@@ -76,24 +139,6 @@ impl<const N: usize> ReasonCounters<N> {
     }
 }
 
-const N_REJECT: usize = 2;
-const N_DROP: usize = 5;
-const N_DISCONNECT: usize = 10;
-
-/// Why a connection ended, as counted on `/stats`.
-pub const DISCONNECT_REASONS: [&str; N_DISCONNECT] = [
-    "client_disconnect",
-    "transport_close",
-    "transport_error",
-    "heartbeat_timeout",
-    "server_disconnect",
-    "closing_server",
-    "packet_error",
-    "slow_consumer",
-    "abuse",
-    "other",
-];
-
 /// Process-wide counters, shared by the socket handlers and every room.
 #[derive(Debug, Default)]
 pub struct Stats {
@@ -101,9 +146,9 @@ pub struct Stats {
     pub inputs_received: AtomicU64,
     /// Inputs applied to the world.
     pub inputs_applied: AtomicU64,
-    rejected: ReasonCounters<N_REJECT>,
-    dropped: ReasonCounters<N_DROP>,
-    disconnects: ReasonCounters<N_DISCONNECT>,
+    rejected: ReasonCounters<{ RejectReason::COUNT }>,
+    dropped: ReasonCounters<{ DropReason::COUNT }>,
+    disconnects: ReasonCounters<{ DisconnectReason::COUNT }>,
     /// Events with a name the server does not know.
     pub unknown_events: AtomicU64,
     /// Connections refused at connect (bad auth, room full, …).
@@ -115,7 +160,7 @@ pub struct Stats {
     /// Messages that could not be queued because a socket's buffer was full.
     pub send_buffer_full: AtomicU64,
     /// Tick timing histograms for `/metrics`.
-    pub tick_histograms: crate::metrics::TickHistograms,
+    pub tick_histograms: TickHistograms,
 }
 
 impl Stats {
@@ -127,13 +172,9 @@ impl Stats {
     pub fn drop_inputs(&self, r: DropReason, n: u64) {
         self.dropped.add(r as usize, n);
     }
-    /// Counts a disconnect under one of [`DISCONNECT_REASONS`] (anything else counts as `other`).
-    pub fn disconnect(&self, reason: &str) {
-        let i = DISCONNECT_REASONS
-            .iter()
-            .position(|r| *r == reason)
-            .unwrap_or(N_DISCONNECT - 1);
-        self.disconnects.add(i, 1);
+    /// Counts a connection that ended.
+    pub fn disconnect(&self, reason: DisconnectReason) {
+        self.disconnects.add(reason as usize, 1);
     }
     /// Counts inputs received from a client (globally and for the client).
     pub fn received_from(&self, c: &ClientStats, n: u64) {
@@ -186,13 +227,9 @@ impl Stats {
         }
     }
 
-    /// Disconnect counts by reason.
-    pub fn disconnects(&self) -> Vec<(&'static str, u64)> {
-        DISCONNECT_REASONS
-            .iter()
-            .enumerate()
-            .map(|(i, r)| (*r, self.disconnects.get(i)))
-            .collect()
+    /// Connections that ended for a reason.
+    pub fn disconnected(&self, r: DisconnectReason) -> u64 {
+        self.disconnects.get(r as usize)
     }
 }
 
@@ -238,96 +275,6 @@ pub struct InputStats {
     pub in_flight: u64,
 }
 
-/// Number of tick stages (receive, validate, simulate, snapshot, send).
-pub const STAGES: usize = 5;
-/// Stage names, in tick order.
-pub const STAGE_NAMES: [&str; STAGES] = ["receive", "validate", "simulate", "snapshot", "send"];
-
-/// One tick's timings, in microseconds.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct TickSample {
-    /// Whole tick.
-    pub duration_us: u32,
-    /// How late the tick started after its deadline.
-    pub lateness_us: u32,
-    /// Each stage, in [`STAGE_NAMES`] order.
-    pub stages_us: [u32; STAGES],
-}
-
-/// Recent tick timings of one room, kept in a ring.
-#[derive(Debug, Default)]
-pub struct TickTimes {
-    ring: Mutex<VecDeque<TickSample>>,
-}
-
-const RING: usize = 4096;
-
-/// Percentiles of recent ticks, in microseconds.
-#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq)]
-pub struct Percentiles {
-    /// Median.
-    pub p50: u32,
-    /// 99th percentile.
-    pub p99: u32,
-    /// Largest.
-    pub max: u32,
-    /// How many samples these come from.
-    pub samples: usize,
-}
-
-impl TickTimes {
-    /// Records one tick.
-    pub fn record(&self, sample: TickSample) {
-        let mut r = self.ring.lock().unwrap_or_else(|p| p.into_inner());
-        if r.len() == RING {
-            r.pop_front();
-        }
-        r.push_back(sample);
-    }
-
-    /// Percentiles over the last ticks.
-    pub fn percentiles(&self) -> TickPercentiles {
-        let r: Vec<TickSample> = self
-            .ring
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .iter()
-            .copied()
-            .collect();
-        let of = |f: &dyn Fn(&TickSample) -> u32| pct(&mut r.iter().map(f).collect::<Vec<_>>());
-        TickPercentiles {
-            duration: of(&|s| s.duration_us),
-            lateness: of(&|s| s.lateness_us),
-            stages: std::array::from_fn(|i| of(&|s| s.stages_us[i])),
-        }
-    }
-}
-
-/// Percentiles of a room's recent ticks.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct TickPercentiles {
-    /// Whole tick duration.
-    pub duration: Percentiles,
-    /// Start lateness.
-    pub lateness: Percentiles,
-    /// Each stage, in [`STAGE_NAMES`] order.
-    pub stages: [Percentiles; STAGES],
-}
-
-fn pct(v: &mut [u32]) -> Percentiles {
-    if v.is_empty() {
-        return Percentiles::default();
-    }
-    v.sort_unstable();
-    let at = |q: f64| v[((v.len() - 1) as f64 * q).round() as usize];
-    Percentiles {
-        p50: at(0.5),
-        p99: at(0.99),
-        max: v[v.len() - 1],
-        samples: v.len(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -346,72 +293,49 @@ mod tests {
     }
 
     #[test]
-    fn percentiles_of_a_known_series() {
-        let t = TickTimes::default();
-        for i in 1..=100 {
-            t.record(TickSample {
-                duration_us: i,
-                lateness_us: 0,
-                stages_us: [i, 0, 0, 0, 2 * i],
-            });
-        }
-        let p = t.percentiles();
-        let d = p.duration;
-        assert_eq!((d.p50, d.p99, d.max, d.samples), (51, 99, 100, 100));
-        assert_eq!(p.lateness.max, 0);
-        assert_eq!(p.stages[0], d);
-        assert_eq!(p.stages[4].max, 200);
-    }
-
-    #[test]
-    #[cfg(target_os = "linux")]
-    fn process_usage_is_read_on_linux() {
-        let p = process_usage().expect("/proc/self should be readable");
-        assert!(p.rss_bytes > 1 << 20, "a test process uses more than 1 MiB");
-        assert!(p.cpu_seconds >= 0.0);
-    }
-
-    #[test]
-    fn unknown_disconnect_reasons_count_as_other() {
+    fn disconnects_are_counted_by_reason() {
         let s = Stats::default();
-        s.disconnect("made up");
-        s.disconnect("transport_close");
-        let d = s.disconnects();
-        assert_eq!(d.iter().find(|x| x.0 == "other").map(|x| x.1), Some(1));
-        assert_eq!(d.iter().find(|x| x.0 == "transport_close").map(|x| x.1), Some(1));
+        s.disconnect(DisconnectReason::Other);
+        s.disconnect(DisconnectReason::TransportClose);
+        s.disconnect(DisconnectReason::TransportClose);
+        assert_eq!(s.disconnected(DisconnectReason::Other), 1);
+        assert_eq!(s.disconnected(DisconnectReason::TransportClose), 2);
+        assert_eq!(s.disconnected(DisconnectReason::Abuse), 0);
     }
-}
 
-/// CPU time and resident memory of this process.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
-pub struct ProcessUsage {
-    /// User + system CPU seconds since the process started.
-    pub cpu_seconds: f64,
-    /// Resident set size in bytes.
-    pub rss_bytes: u64,
-}
+    #[test]
+    fn reason_names_are_distinct_snake_case() {
+        let names: Vec<&str> = (RejectReason::ALL.iter().map(|r| r.as_str()))
+            .chain(DropReason::ALL.iter().map(|r| r.as_str()))
+            .chain(DisconnectReason::ALL.iter().map(|r| r.as_str()))
+            .collect();
+        let unique: std::collections::BTreeSet<&str> = names.iter().copied().collect();
+        assert_eq!(unique.len(), names.len(), "{names:?}");
+        assert!(
+            names
+                .iter()
+                .all(|n| n.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'))
+        );
+        assert_eq!(DisconnectReason::COUNT, 10);
+        assert_eq!(DisconnectReason::SlowConsumer.to_string(), "slow_consumer");
+    }
 
-/// Reads [`ProcessUsage`] from `/proc/self` (Linux); `None` elsewhere.
-pub fn process_usage() -> Option<ProcessUsage> {
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
-    // Fields after the command name (which may contain spaces) start at ") ".
-    let rest = &stat[stat.rfind(')')? + 2..];
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    // utime and stime are fields 14 and 15 of the whole line, 12 and 13 here (0-based 11, 12).
-    let utime: u64 = fields.get(11)?.parse().ok()?;
-    let stime: u64 = fields.get(12)?.parse().ok()?;
-    // USER_HZ is 100 on every Linux ABI Tickstate targets.
-    let cpu_seconds = (utime + stime) as f64 / 100.0;
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let rss_kib: u64 = status
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))?
-        .split_whitespace()
-        .nth(1)?
-        .parse()
-        .ok()?;
-    Some(ProcessUsage {
-        cpu_seconds,
-        rss_bytes: rss_kib * 1024,
-    })
+    #[test]
+    fn seats_are_held_only_for_dropped_connections() {
+        use DisconnectReason as D;
+        let held: Vec<D> = D::ALL.iter().copied().filter(|r| r.holds_seat()).collect();
+        assert_eq!(
+            held,
+            [
+                D::TransportClose,
+                D::TransportError,
+                D::HeartbeatTimeout,
+                D::PacketError,
+                D::SlowConsumer,
+                D::Other
+            ]
+        );
+        assert!(D::HeartbeatTimeout.is_timeout() && D::SlowConsumer.is_timeout());
+        assert!(!D::TransportClose.is_timeout());
+    }
 }

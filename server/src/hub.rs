@@ -1,0 +1,81 @@
+//! The running server's shared state, owned in one place.
+//!
+//! A [`Hub`] is built first by [`crate::run`] and handed, as `Arc<Hub>`, to both sides of the
+//! server: the Socket.IO handlers (`net`) admit players into its rooms and count into its
+//! counters, and the HTTP side (`http`) reads it for the lobby and the operator endpoints. Nothing
+//! in here knows about HTTP or Socket.IO.
+
+use std::collections::HashMap;
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use crate::config::ServerConfig;
+use crate::room::{Overrides, Rooms, RulesFactory};
+use crate::stats::{ClientStats, ConnStats, Stats};
+
+/// One admitted connection, as listed on `/stats/clients`.
+#[derive(Debug, Clone)]
+pub struct ClientEntry {
+    /// Its room.
+    pub room: String,
+    /// Network id of its entity.
+    pub id: u16,
+    /// Display name.
+    pub name: String,
+    /// Its input counters.
+    pub stats: Arc<ClientStats>,
+}
+
+/// Shared state of a running server: its settings, rooms, counters and connection registry.
+#[derive(Debug)]
+pub struct Hub {
+    /// The configuration the server runs with (read-only).
+    pub config: ServerConfig,
+    /// Process-wide counters, shared with every room.
+    pub stats: Arc<Stats>,
+    /// The rooms.
+    pub rooms: Rooms,
+    /// Next connection id.
+    pub next_conn: AtomicU64,
+    /// Admitted connections by connection id, for `/stats/clients`; written by the Socket.IO
+    /// handlers when a player is admitted and when its connection ends.
+    pub clients: Mutex<HashMap<u64, ClientEntry>>,
+    /// Connection counters of the game port's accept loop.
+    pub conns: Arc<ConnStats>,
+    /// When the server started.
+    pub started: Instant,
+}
+
+impl Hub {
+    /// State for a server with this configuration and game.
+    pub fn new(config: ServerConfig, rules: RulesFactory) -> Arc<Self> {
+        let stats = Arc::new(Stats::default());
+        let overrides = Overrides {
+            tick_rate: config.tick_rate,
+            snapshot_rate: config.snapshot_rate,
+            max_players: config.max_players,
+            hold: config.session_hold,
+            idle_dispose: config.room_idle,
+        };
+        Arc::new(Self {
+            rooms: Rooms::new(rules, overrides, stats.clone(), config.seed, config.max_rooms),
+            config,
+            stats,
+            next_conn: AtomicU64::new(1),
+            clients: Mutex::default(),
+            conns: Arc::default(),
+            started: Instant::now(),
+        })
+    }
+
+    /// The admitted connections now, in no particular order.
+    pub fn client_list(&self) -> Vec<ClientEntry> {
+        self.clients
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .cloned()
+            .collect()
+    }
+}
