@@ -10,22 +10,18 @@
 #![no_main]
 
 use std::collections::HashMap;
-use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
-use glam::Vec2;
 use libfuzzer_sys::arbitrary::{Result as AResult, Unstructured};
 use libfuzzer_sys::fuzz_target;
-use tickstate_server::room::{
-    ConnId, Control, InputEnvelope, JoinTicket, LinkError, Overrides, PlayerLink, Room, TickOutcome,
-};
-use tickstate_server::rules::{Ctx, GameRules, LeaveReason, PlayerId, PlayerInput, RulesConfig, Spawn};
-use tickstate_server::sim::Rect;
+use tickstate_server::prelude::*;
+use tickstate_server::room::driver::{JoinSpec, RoomDriver};
+use tickstate_server::room::{ConnId, Control, LinkError, PlayerLink, RoomPolicy, TickOutcome};
 use tickstate_server::sim::movement::clamp_to_world;
-use tickstate_server::stats::{ClientStats, Stats};
-use tickstate_shared::InputMsg;
+use tickstate_server::stats::ClientStats;
 use tickstate_shared::codec::decode_snapshot;
+use tickstate_shared::{InputMsg, RecordLayout};
 
 #[derive(Default)]
 struct LinkRecord {
@@ -34,8 +30,8 @@ struct LinkRecord {
     closed: bool,
 }
 
-#[derive(Clone, Default)]
-struct FakeLink(Arc<Mutex<LinkRecord>>);
+#[derive(Clone)]
+struct FakeLink(Arc<Mutex<LinkRecord>>, Arc<RecordLayout>);
 
 impl PlayerLink for FakeLink {
     fn send_snapshot(&self, doc: Bytes) -> Result<(), LinkError> {
@@ -43,7 +39,7 @@ impl PlayerLink for FakeLink {
         if r.closed {
             return Err(LinkError::Closed);
         }
-        let s = decode_snapshot(&doc).expect("server snapshots should decode");
+        let s = decode_snapshot(&doc, &self.1).expect("server snapshots should decode");
         if let Some(t) = r.last_tick {
             assert!(s.tick > t, "snapshot tick {} after {t}", s.tick);
         }
@@ -51,7 +47,7 @@ impl PlayerLink for FakeLink {
         r.last_ack = s.ack;
         Ok(())
     }
-    fn emit(&self, _event: &str, _data: &rmpv::Value) -> Result<(), LinkError> {
+    fn emit(&self, _event: &str, _data: &rmpv::Value, _tick: Option<u32>) -> Result<(), LinkError> {
         if self.0.lock().unwrap().closed {
             return Err(LinkError::Closed);
         }
@@ -74,11 +70,8 @@ impl GameRules for FuzzRules {
     fn config(&self) -> RulesConfig {
         self.cfg.clone()
     }
-    fn on_join(&mut self, _ctx: &mut Ctx<'_>, _p: PlayerId, _name: &str) -> Spawn {
-        Spawn {
-            kind: 1,
-            pos: self.spawn,
-        }
+    fn on_join(&mut self, ctx: &mut Ctx<'_>, _p: PlayerId, _r: &JoinRequest<'_>) -> Option<Spawn> {
+        Some(Spawn::at(ctx.schema().kind(1)?, self.spawn))
     }
     fn tick(&mut self, ctx: &mut Ctx<'_>, inputs: &[PlayerInput]) {
         let mut log = self.log.lock().unwrap();
@@ -103,12 +96,8 @@ struct Player {
 }
 
 struct Harness {
-    room: Room,
-    control: Sender<Control>,
-    control_rx: Receiver<Control>,
-    inputs: SyncSender<InputEnvelope>,
-    inputs_rx: Receiver<InputEnvelope>,
-    stats: Arc<Stats>,
+    d: RoomDriver,
+    layout: Arc<RecordLayout>,
     log: AppliedLog,
     cfg: RulesConfig,
     players: Vec<Player>,
@@ -125,21 +114,22 @@ fn penetration(w: &Rect, p: Vec2, r: f32) -> f32 {
 
 impl Harness {
     fn tick(&mut self) {
-        let outcome = self.room.tick(&self.control_rx, &self.inputs_rx, &mut |_| {});
+        let outcome = self.d.tick();
         assert_eq!(outcome, TickOutcome::Continue, "the room stopped");
         let applied = std::mem::take(&mut *self.log.lock().unwrap());
         let size = self.cfg.world_size;
         let r = self.cfg.player_radius;
         let rb = r.min(size.x / 2.0).min(size.y / 2.0);
         let max_step = self.cfg.max_speed / self.cfg.tick_rate as f32;
-        let cap = self.room.settings().max_inputs_per_tick;
+        let cap = self.d.room().settings().inputs.max_per_tick;
         let eps = 1e-3 + size.max_element() * 2e-6;
-        let tick = self.room.tick_number();
+        let tick = self.d.room().tick_number();
         for p in &mut self.players {
             let Some(pos) = self
-                .room
+                .d
+                .room()
                 .entity_of(p.conn)
-                .and_then(|k| self.room.world().get(k))
+                .and_then(|k| self.d.room().world().get(k))
                 .map(|e| e.pos)
             else {
                 panic!("tick {tick}: {} has no entity", p.name);
@@ -201,29 +191,23 @@ impl Harness {
     }
 
     fn join(&mut self) {
-        let conn = ConnId(self.next_conn);
+        let name = format!("c{}", self.next_conn);
         self.next_conn += 1;
-        let name = format!("c{}", conn.0);
         let client = Arc::new(ClientStats::default());
-        let link = FakeLink::default();
-        let (reply, mut rx) = tokio::sync::oneshot::channel();
-        self.control
-            .send(Control::Join(JoinTicket {
-                conn,
-                name: name.clone(),
-                link: Box::new(link.clone()),
-                client: client.clone(),
-                resume: None,
-                reply,
-            }))
-            .unwrap();
+        let link = FakeLink(Arc::default(), self.layout.clone());
+        let spec = JoinSpec {
+            name: name.clone(),
+            ..JoinSpec::default()
+        };
+        let (conn, mut rx) = self.d.join_request(spec, Box::new(link.clone()), client.clone());
         self.tick();
         if rx.try_recv().is_ok_and(|r| r.is_ok()) {
-            self.control.send(Control::Ready(conn)).unwrap();
+            self.d.control(Control::Ready(conn));
             let pos = self
-                .room
+                .d
+                .room()
                 .entity_of(conn)
-                .and_then(|k| self.room.world().get(k))
+                .and_then(|k| self.d.room().world().get(k))
                 .unwrap()
                 .pos;
             self.players.push(Player {
@@ -304,31 +288,21 @@ fn run(u: &mut Unstructured<'_>) -> AResult<()> {
         .map(|(i, j)| clamp_to_world(Vec2::new(size.x * i as f32 / 16.0, size.y * j as f32 / 16.0), r, size))
         .find(|p| !cfg.walls.iter().any(|w| w.overlaps_box(*p, r)));
     let Some(spawn) = spawn else { return Ok(()) };
-    let stats = Arc::new(Stats::default());
     let log = AppliedLog::default();
-    let rules = FuzzRules {
-        cfg: cfg.clone(),
+    let (rcfg, rlog) = (cfg.clone(), log.clone());
+    let game = Game::new("fuzz", |s| {
+        s.kind(1, "box").done();
+    })
+    .rules(move |_, _| FuzzRules {
+        cfg: rcfg.clone(),
         spawn,
-        log: log.clone(),
-    };
-    let room = Room::new(
-        "fuzz",
-        Box::new(rules),
-        Overrides::default(),
-        stats.clone(),
-        Arc::default(),
-        3,
-    )
-    .expect("valid settings");
-    let (control, control_rx) = mpsc::channel();
-    let (inputs, inputs_rx) = mpsc::sync_channel(256);
+        log: rlog.clone(),
+    })
+    .expect("a valid declaration");
+    let d = RoomDriver::new(&game, RoomPolicy::default(), 3).expect("valid settings");
     let mut h = Harness {
-        room,
-        control,
-        control_rx,
-        inputs,
-        inputs_rx,
-        stats,
+        d,
+        layout: Arc::new(game.schema().record_layout().clone()),
         log,
         cfg,
         players: Vec::new(),
@@ -344,9 +318,11 @@ fn run(u: &mut Unstructured<'_>) -> AResult<()> {
             0 if h.players.len() < 4 => h.join(),
             1 if !h.players.is_empty() => {
                 let p = h.players.remove(u.choose_index(h.players.len())?);
-                h.control
-                    .send(Control::Leave(p.conn, LeaveReason::Disconnected, false))
-                    .unwrap();
+                h.d.control(Control::Leave {
+                    conn: p.conn,
+                    reason: LeaveReason::Disconnect,
+                    hold: false,
+                });
             }
             2..=4 => h.tick(),
             _ if !h.players.is_empty() => {
@@ -360,17 +336,11 @@ fn run(u: &mut Unstructured<'_>) -> AResult<()> {
                     4 => u.arbitrary()?,
                     _ => p.seq.wrapping_add(1),
                 };
-                let input = InputMsg(p.seq, component(u)?, component(u)?, u.arbitrary()?);
-                let env = InputEnvelope {
-                    conn: p.conn,
-                    input,
-                    client: p.client.clone(),
-                };
-                if h.inputs.try_send(env).is_ok() {
-                    h.sent += 1;
-                    p.seqs.entry(input.seq()).or_default().0 += 1;
-                    p.sent_non_finite |= !input.dx().is_finite() || !input.dy().is_finite();
-                }
+                let input = InputMsg::new(p.seq, component(u)?, component(u)?, u.arbitrary()?);
+                h.d.input_counted(p.conn, input, p.client.clone());
+                h.sent += 1;
+                p.seqs.entry(input.seq).or_default().0 += 1;
+                p.sent_non_finite |= !input.dx.is_finite() || !input.dy.is_finite();
             }
             _ => {}
         }
@@ -379,7 +349,7 @@ fn run(u: &mut Unstructured<'_>) -> AResult<()> {
     for _ in 0..100 {
         h.tick();
     }
-    let i = h.stats.inputs();
+    let i = h.d.stats().inputs();
     assert_eq!(
         i.applied + i.rejected_total + i.dropped_total,
         h.sent,

@@ -9,21 +9,23 @@
 //! # async fn demo() -> Result<(), tickstate_server::client::ClientError> {
 //! use tickstate_server::client::{Client, Event};
 //! use tickstate_shared::{ConnectAuth, InputMsg};
-//! let mut c = Client::connect("http://127.0.0.1:3000", &ConnectAuth::default()).await?;
-//! c.sender.input(InputMsg(1, 1.0, 0.0, 0)).await?;
+//! let mut c = Client::connect("http://127.0.0.1:3000", &ConnectAuth::named("Ada")).await?;
+//! c.sender.input(InputMsg::new(1, 1.0, 0.0, 0)).await?;
 //! while let Some(ev) = c.events.recv().await {
 //!     if let Event::Snapshot { snapshot, .. } = ev { println!("ack {}", snapshot.ack); }
 //! }
 //! # Ok(()) }
 //! ```
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
 use rmpv::Value;
 use tickstate_shared::codec::{DecodeError, decode_snapshot};
-use tickstate_shared::protocol::{ConnectAuth, InputMsg, Welcome, events};
-use tickstate_shared::snapshot::Snapshot;
+use tickstate_shared::protocol::{ConnectAuth, Welcome, events};
+use tickstate_shared::snapshot::{RecordLayout, Snapshot};
+use tickstate_shared::{InputMsg, JoinRefusal, PROTOCOL_VERSION};
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
 
@@ -68,12 +70,14 @@ pub enum Event {
         /// Arrival time.
         at: Instant,
     },
-    /// Any other event: its name and first argument.
+    /// Any other event: its name, first argument and (for a game event) the tick.
     Message {
         /// Event name.
         event: String,
         /// First argument (Nil when none).
         data: Value,
+        /// Second argument of a game event: the tick it belongs to.
+        tick: Option<u32>,
     },
     /// An acknowledgement of an emit: its id and first argument.
     Ack {
@@ -155,13 +159,21 @@ impl ClientSender {
     /// # Errors
     /// [`ClientError::Closed`] once the connection is gone.
     pub async fn input(&self, i: InputMsg) -> Result<(), ClientError> {
-        let arr = Value::Array(vec![
-            Value::from(i.0),
-            Value::from(f64::from(i.1)),
-            Value::from(f64::from(i.2)),
-            Value::from(i.3),
-        ]);
+        let bytes = rmp_serde::to_vec(&i).map_err(|e| ClientError::Protocol(e.to_string()))?;
+        let arr = rmpv::decode::read_value(&mut bytes.as_slice()).map_err(|e| ClientError::Protocol(e.to_string()))?;
         self.emit(events::INPUT, arr).await
+    }
+
+    /// Sends a game message (one argument, its payload, written as MessagePack with structs as
+    /// maps).
+    ///
+    /// # Errors
+    /// [`ClientError::Protocol`] when the payload cannot be encoded, [`ClientError::Closed`] once
+    /// the connection is gone.
+    pub async fn message<T: serde::Serialize>(&self, event: &str, payload: &T) -> Result<(), ClientError> {
+        let bytes = rmp_serde::to_vec_named(payload).map_err(|e| ClientError::Protocol(e.to_string()))?;
+        let v = rmpv::decode::read_value(&mut bytes.as_slice()).map_err(|e| ClientError::Protocol(e.to_string()))?;
+        self.emit(event, v).await
     }
 
     /// Sends a raw WebSocket message (for tests of malformed traffic).
@@ -181,11 +193,23 @@ impl ClientSender {
 
 impl Client {
     /// Connects to `base` (e.g. `http://127.0.0.1:3000`) with `auth` and waits for `welcome`.
+    /// An auth without `protocol` is sent with protocol 2 (this client speaks it); use
+    /// [`Client::connect_exact`] to send an auth as it is.
     ///
     /// # Errors
     /// [`ClientError::Refused`] with the server's `connect_error` message, or a transport error.
     pub async fn connect(base: &str, auth: &ConnectAuth) -> Result<Client, ClientError> {
         Self::connect_from(base, auth, None).await
+    }
+
+    /// Like [`Client::connect`], sending `auth` exactly as given.
+    ///
+    /// # Errors
+    /// As [`Client::connect`].
+    pub async fn connect_exact(base: &str, auth: &ConnectAuth) -> Result<Client, ClientError> {
+        tokio::time::timeout(Duration::from_secs(10), Self::connect_inner(base, auth, None))
+            .await
+            .map_err(|_| ClientError::Timeout("connect"))?
     }
 
     /// Like [`Client::connect`], from a chosen local address (e.g. `127.0.0.2`, so a load test can
@@ -198,7 +222,9 @@ impl Client {
         auth: &ConnectAuth,
         local: Option<std::net::IpAddr>,
     ) -> Result<Client, ClientError> {
-        tokio::time::timeout(Duration::from_secs(10), Self::connect_inner(base, auth, local))
+        let mut auth = auth.clone();
+        auth.protocol.get_or_insert(PROTOCOL_VERSION);
+        tokio::time::timeout(Duration::from_secs(10), Self::connect_inner(base, &auth, local))
             .await
             .map_err(|_| ClientError::Timeout("connect"))?
     }
@@ -267,7 +293,7 @@ impl Client {
                             return Err(ClientError::Refused(m));
                         }
                         Some(2) if connected => {
-                            let (name, arg) = event_parts(&v);
+                            let (name, arg, _) = event_parts(&v);
                             if name == events::WELCOME {
                                 let welcome = from_value::<Welcome>(&arg)?;
                                 return Ok(Self::start(ws, welcome));
@@ -289,6 +315,7 @@ impl Client {
         let (out_tx, mut out_rx) = mpsc::channel::<Message>(256);
         let (ev_tx, ev_rx) = mpsc::channel::<Event>(1024);
         let (mut sink, mut stream) = ws.split();
+        let layout = Arc::new(RecordLayout::new(&welcome.schema));
         let pong_tx = out_tx.clone();
         tokio::spawn(async move {
             while let Some(m) = out_rx.recv().await {
@@ -311,7 +338,7 @@ impl Client {
                         continue;
                     }
                     Message::Text(t) if t.as_str() == "1" => break "engine.io close".to_owned(),
-                    Message::Binary(b) => match decode_packet(&b) {
+                    Message::Binary(b) => match decode_packet(&b, &layout) {
                         Some(ev) => ev,
                         None => continue,
                     },
@@ -367,7 +394,7 @@ impl Client {
     }
 }
 
-fn event_parts(v: &Value) -> (String, Value) {
+fn event_parts(v: &Value) -> (String, Value, Option<u32>) {
     let arr = field(v, "data").and_then(Value::as_array);
     let name = arr
         .and_then(|a| a.first())
@@ -375,22 +402,26 @@ fn event_parts(v: &Value) -> (String, Value) {
         .unwrap_or("")
         .to_owned();
     let arg = arr.and_then(|a| a.get(1)).cloned().unwrap_or(Value::Nil);
-    (name, arg)
+    let tick = arr
+        .and_then(|a| a.get(2))
+        .and_then(Value::as_u64)
+        .and_then(|t| u32::try_from(t).ok());
+    (name, arg, tick)
 }
 
-fn decode_packet(b: &[u8]) -> Option<Event> {
+fn decode_packet(b: &[u8], layout: &RecordLayout) -> Option<Event> {
     let v = rmpv::decode::read_value(&mut &b[..]).ok()?;
     match field(&v, "type").and_then(Value::as_u64)? {
         1 => Some(Event::Disconnected {
             reason: "server disconnect".into(),
         }),
         2 => {
-            let (event, data) = event_parts(&v);
+            let (event, data, tick) = event_parts(&v);
             if event == events::SNAPSHOT {
                 let Value::Binary(bin) = &data else {
                     return Some(Event::BadSnapshot("snapshot argument is not bin".into()));
                 };
-                return Some(match decode_snapshot(bin) {
+                return Some(match decode_snapshot(bin, layout) {
                     Ok(snapshot) => Event::Snapshot {
                         snapshot,
                         bytes: bin.len(),
@@ -399,7 +430,7 @@ fn decode_packet(b: &[u8]) -> Option<Event> {
                     Err(e) => Event::BadSnapshot(e.to_string()),
                 });
             }
-            Some(Event::Message { event, data })
+            Some(Event::Message { event, data, tick })
         }
         3 => {
             let id = field(&v, "id").and_then(Value::as_u64)?;
@@ -411,6 +442,16 @@ fn decode_packet(b: &[u8]) -> Option<Event> {
             Some(Event::Ack { id, data })
         }
         _ => None,
+    }
+}
+
+impl ClientError {
+    /// The typed refusal of a refused connection (`None` for other errors or unknown codes).
+    pub fn refusal(&self) -> Option<JoinRefusal> {
+        match self {
+            ClientError::Refused(m) => JoinRefusal::parse(m),
+            _ => None,
+        }
     }
 }
 

@@ -1,7 +1,31 @@
 //! Server configuration (what the `tickstate` binary's flags fill in).
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
+
+use crate::auth::Authenticator;
+pub use crate::room::input_queue::QueuePolicy;
+
+/// The server's authenticator, if it has one (see [`crate::auth`]).
+#[derive(Clone, Default)]
+pub struct AuthConfig(pub Option<Arc<dyn Authenticator>>);
+
+impl std::fmt::Debug for AuthConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() { "AuthConfig(Some(..))" } else { "AuthConfig(None)" })
+    }
+}
+
+impl PartialEq for AuthConfig {
+    fn eq(&self, other: &Self) -> bool {
+        match (&self.0, &other.0) {
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            (None, None) => true,
+            _ => false,
+        }
+    }
+}
 
 /// Settings of a running server. `Default` gives the documented defaults.
 #[derive(Debug, Clone, PartialEq)]
@@ -42,6 +66,41 @@ pub struct ServerConfig {
     pub limits: ConnLimits,
     /// Input policy per client.
     pub inputs: InputPolicy,
+    /// How each player's inputs are taken by its room (the jitter buffer).
+    pub input_queue: QueuePolicy,
+    /// Client message limits.
+    pub messages: MessagePolicy,
+    /// Checks players before they join (none: anyone may join).
+    pub auth: AuthConfig,
+}
+
+impl ServerConfig {
+    /// What every room gets from this configuration.
+    pub fn room_policy(&self) -> crate::room::RoomPolicy {
+        crate::room::RoomPolicy {
+            tick_rate: self.tick_rate,
+            snapshot_rate: self.snapshot_rate,
+            max_players: self.max_players,
+            hold: self.session_hold,
+            idle_dispose: self.room_idle,
+            inputs: self.input_queue,
+        }
+    }
+}
+
+/// How many game messages (`chat`, `buy`, …) a client may send.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MessagePolicy {
+    /// Sustained messages per second per client.
+    pub rate: f64,
+    /// Messages a client may send at once beyond the rate.
+    pub burst: f64,
+}
+
+impl Default for MessagePolicy {
+    fn default() -> Self {
+        Self { rate: 20.0, burst: 20.0 }
+    }
 }
 
 /// How many inputs a client may send, and when a client is an abuser.
@@ -90,6 +149,9 @@ impl Default for ServerConfig {
             shutdown_deadline: Duration::from_secs(5),
             limits: ConnLimits::default(),
             inputs: InputPolicy::default(),
+            input_queue: QueuePolicy::default(),
+            messages: MessagePolicy::default(),
+            auth: AuthConfig::default(),
         }
     }
 }

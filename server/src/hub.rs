@@ -11,7 +11,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use crate::config::ServerConfig;
-use crate::room::{Overrides, Rooms, RulesFactory};
+use crate::auth::Authenticator;
+use crate::room::Rooms;
+use crate::rules::Game;
 use crate::stats::{ClientStats, ConnStats, Stats};
 
 /// One admitted connection, as listed on `/stats/clients`.
@@ -27,8 +29,7 @@ pub struct ClientEntry {
     pub stats: Arc<ClientStats>,
 }
 
-/// Shared state of a running server: its settings, rooms, counters and connection registry.
-#[derive(Debug)]
+/// Shared state of a running server: its game, settings, rooms, counters and connection registry.
 pub struct Hub {
     /// The configuration the server runs with (read-only).
     pub config: ServerConfig,
@@ -36,6 +37,10 @@ pub struct Hub {
     pub stats: Arc<Stats>,
     /// The rooms.
     pub rooms: Rooms,
+    /// The game the server hosts.
+    pub game: Game,
+    /// Checks players before they join.
+    pub authenticator: Option<Arc<dyn Authenticator>>,
     /// Next connection id.
     pub next_conn: AtomicU64,
     /// Admitted connections by connection id, for `/stats/clients`; written by the Socket.IO
@@ -47,19 +52,24 @@ pub struct Hub {
     pub started: Instant,
 }
 
+impl std::fmt::Debug for Hub {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hub")
+            .field("game", &self.game)
+            .field("rooms", &self.rooms)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Hub {
     /// State for a server with this configuration and game.
-    pub fn new(config: ServerConfig, rules: RulesFactory) -> Arc<Self> {
+    pub fn new(config: ServerConfig, game: Game) -> Arc<Self> {
         let stats = Arc::new(Stats::default());
-        let overrides = Overrides {
-            tick_rate: config.tick_rate,
-            snapshot_rate: config.snapshot_rate,
-            max_players: config.max_players,
-            hold: config.session_hold,
-            idle_dispose: config.room_idle,
-        };
+        let policy = config.room_policy();
         Arc::new(Self {
-            rooms: Rooms::new(rules, overrides, stats.clone(), config.seed, config.max_rooms),
+            rooms: Rooms::new(game.clone(), policy, stats.clone(), config.seed, config.max_rooms),
+            authenticator: config.auth.0.clone(),
+            game,
             config,
             stats,
             next_conn: AtomicU64::new(1),

@@ -6,30 +6,35 @@
 //! with each client's input acknowledgement. The wire format is in `PROTOCOL.md`.
 //!
 //! ## Layout
-//! - [`sim`]: world, movement validation, snapshot building. No async, no I/O, no clock.
-//! - [`rules`]: the [`GameRules`] trait: the extension point for your game.
-//! - [`game`]: the demo game, Star Collector, written only against the public rules API.
-//! - [`room`]: one world + one rules value + one tick loop on its own thread; the tick stages;
-//!   the registry (matchmaking, disposal, sessions); [`room::driver`] steps a room in memory.
-//! - `hub`: the running server's shared state (settings, rooms, counters, the connection
+//! - [`prelude`]: everything a game author imports (`use tickstate_server::prelude::*;`).
+//! - [`rules`]: the [`Game`] definition and the [`GameRules`] trait with its [`rules::Ctx`]: the
+//!   extension point for your game.
+//! - [`schema`]: declaring a game's state: kinds, typed fields, inputs, private fields, messages,
+//!   events, and the typed handles to them.
+//! - [`sim`]: world, movement validation, collisions, snapshot building. No async, no I/O, no clock.
+//! - [`game`]: the demo games (Star Collector), written only against the prelude.
+//! - [`room`]: the room core (no I/O: inputs in, transmits out), its seats, input queue and tick
+//!   stages; the runner that feeds it on its own thread; the registry (matchmaking, disposal,
+//!   sessions); [`room::driver`] steps a room in memory.
+//! - `hub`: the running server's shared state (game, settings, rooms, counters, the connection
 //!   registry), used by both `net` and `http`.
 //! - [`net`]: Socket.IO handlers (they only enqueue into rooms) and the accept loop with its
 //!   connection limits and timeouts.
+//! - [`auth`]: the authenticator hook, and an HMAC JWT authenticator.
 //! - `http`: the game port's router (Socket.IO, `/healthz`, `/rooms`, the static client) and the
 //!   operator port's router (`/stats`, `/stats/clients`, `/metrics`, behind an optional token).
 //! - [`client`]: a small Socket.IO client (msgpack) for tests and load bots.
 //! - [`stats`]: counters and timings behind the operator endpoints.
+//! - [`codegen`]: TypeScript declarations generated from a game's Rust definitions.
 //!
-//! ## Running a server with your own rules
+//! ## Running a server with your own game
 //! ```no_run
-//! use std::sync::Arc;
-//! use tickstate_server::{AdminListener, Listeners, ServerConfig, run, game::StarCollector};
+//! use tickstate_server::{AdminListener, Listeners, ServerConfig, run, game::star_collector};
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 //! let game = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
 //! // The operator endpoints on their own, local port (no token: it must be a loopback address).
 //! let admin = AdminListener::new(tokio::net::TcpListener::bind("127.0.0.1:9100").await?, None)?;
-//! let rules = Arc::new(|_room: &str| Box::new(StarCollector::default()) as _);
-//! run(Listeners::new(game).with_admin(admin), ServerConfig::default(), rules, async {
+//! run(Listeners::new(game).with_admin(admin), ServerConfig::default(), star_collector(), async {
 //!     let _ = tokio::signal::ctrl_c().await;
 //! })
 //! .await?;
@@ -37,14 +42,18 @@
 //! # }
 //! ```
 
+pub mod auth;
 pub mod client;
+pub mod codegen;
 pub mod config;
 pub mod game;
 mod http;
 mod hub;
 pub mod net;
+pub mod prelude;
 pub mod room;
 pub mod rules;
+pub mod schema;
 pub mod sim;
 pub mod stats;
 
@@ -56,8 +65,7 @@ use tokio::net::TcpListener;
 
 pub use config::ServerConfig;
 pub use http::admin::{AdminError, AdminListener, AdminToken, AdminTokenError, check_admin_addr};
-pub use room::RulesFactory;
-pub use rules::GameRules;
+pub use rules::{Game, GameRules};
 
 /// Why the server stopped with an error.
 #[derive(Debug, thiserror::Error)]
@@ -65,6 +73,29 @@ pub enum ServerError {
     /// Accepting or serving connections failed.
     #[error("server I/O error: {0}")]
     Io(#[from] std::io::Error),
+    /// The game's rooms cannot run with this configuration (checked before the server starts).
+    #[error("the game {game:?} cannot run: {reason}")]
+    BadGame {
+        /// The game.
+        game: String,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+/// Checks that rooms of `game` can run with `config` (a probe room's rules config, resolved
+/// against the server's overrides), so a bad game fails at start with a clear error instead of at
+/// the first join.
+///
+/// # Errors
+/// [`ServerError::BadGame`] naming the problem.
+pub fn check_game(game: &Game, config: &ServerConfig) -> Result<(), ServerError> {
+    let cfg = game.rules(&config.default_room).config();
+    room::RoomSettings::resolve(&cfg, &config.room_policy()).map_err(|e| ServerError::BadGame {
+        game: game.name().to_owned(),
+        reason: e.to_string(),
+    })?;
+    Ok(())
 }
 
 /// The listeners a server runs on.
@@ -125,13 +156,14 @@ fn admin_limits(game: &config::ConnLimits) -> config::ConnLimits {
 pub async fn run(
     listeners: impl Into<Listeners>,
     config: ServerConfig,
-    rules: RulesFactory,
+    game: Game,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServerError> {
-    let Listeners { game, admin } = listeners.into();
+    check_game(&game, &config)?;
+    let Listeners { game: listener, admin } = listeners.into();
     let deadline = config.shutdown_deadline;
     let limits = config.limits.clone();
-    let hub = hub::Hub::new(config, rules);
+    let hub = hub::Hub::new(config, game);
     let (layer, io) = net::socket_layer(hub.clone());
     let (stop_admin, admin_stopped) = tokio::sync::oneshot::channel::<()>();
     let admin_task = admin.map(|admin| {
@@ -147,7 +179,7 @@ pub async fn run(
     });
     let app = http::game_router(hub.clone(), layer);
     let conns = hub.conns.clone();
-    let served = net::listener::serve(game, app, limits, conns.clone(), shutdown).await;
+    let served = net::listener::serve(listener, app, limits, conns.clone(), shutdown).await;
     // The operator endpoints stop taking connections with the game port.
     let _ = stop_admin.send(());
     if let Some(task) = admin_task {
@@ -184,11 +216,6 @@ pub async fn run(
     }
     tracing::info!("server stopped");
     Ok(())
-}
-
-/// A [`RulesFactory`] for one rules type.
-pub fn rules_of<R: GameRules + Default>() -> RulesFactory {
-    Arc::new(|_room: &str| Box::new(R::default()))
 }
 
 /// The README's Rust examples, compiled as doctests so they cannot rot.

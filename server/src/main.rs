@@ -1,4 +1,5 @@
-//! `tickstate`: runs the Tickstate server with the Star Collector demo game.
+//! `tickstate`: runs the Tickstate server with one of the built-in games (`--game`), or writes the
+//! TypeScript generated from the games' definitions (`tickstate codegen`).
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -7,15 +8,30 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Parser;
-use tickstate_server::config::{ConnLimits, InputPolicy};
-use tickstate_server::game::StarCollector;
-use tickstate_server::{AdminListener, AdminToken, Listeners, ServerConfig, check_admin_addr, rules_of, run};
+use tickstate_server::auth::jwt::HmacJwt;
+use tickstate_server::config::{AuthConfig, ConnLimits, InputPolicy, MessagePolicy};
+use tickstate_server::{AdminListener, AdminToken, Listeners, ServerConfig, check_admin_addr, codegen, game, run};
 use tracing_subscriber::EnvFilter;
 
-/// Authoritative game-state server for Phaser games (serves the Star Collector demo).
+/// Authoritative game-state server for Phaser games.
 #[derive(Debug, Parser)]
 #[command(version, about)]
 struct Args {
+    #[command(subcommand)]
+    command: Option<Command>,
+    /// The game to host.
+    #[arg(long, env = "TICKSTATE_GAME", default_value = "star_collector", value_parser = clap::builder::PossibleValuesParser::new(game::NAMES))]
+    game: String,
+    /// Require players to present an HMAC-SHA256 JWT (`auth.credential`) signed with this secret
+    /// (at least 32 bytes; prefer the environment variable, so it does not show in `ps`).
+    #[arg(long, env = "TICKSTATE_JWT_SECRET", hide_env_values = true)]
+    jwt_secret: Option<String>,
+    /// Game messages (chat, …) per second a client may send.
+    #[arg(long, env = "TICKSTATE_MESSAGE_RATE", default_value_t = 20.0)]
+    message_rate: f64,
+    /// Game messages a client may send at once beyond the rate.
+    #[arg(long, env = "TICKSTATE_MESSAGE_BURST", default_value_t = 20.0)]
+    message_burst: f64,
     /// Address to listen on (use 127.0.0.1:0 for any free port; the chosen address is printed).
     #[arg(long, env = "TICKSTATE_BIND", default_value = "0.0.0.0:3000")]
     bind: SocketAddr,
@@ -87,6 +103,47 @@ struct Args {
     header_timeout_ms: u64,
 }
 
+#[derive(Debug, clap::Subcommand)]
+enum Command {
+    /// Writes the TypeScript generated from the Rust definitions: the SDK's vocabulary and each
+    /// built-in game's schema file.
+    Codegen {
+        /// The client folder to write into.
+        #[arg(long, default_value = "client-phaser")]
+        out: PathBuf,
+        /// Only check that the files are up to date (exit 1 when one is stale).
+        #[arg(long)]
+        check: bool,
+    },
+}
+
+fn write_codegen(out: &std::path::Path, check: bool) -> anyhow::Result<()> {
+    let mut files = vec![(out.join("sdk/src/generated/vocabulary.ts"), codegen::vocabulary_ts())];
+    for name in game::NAMES {
+        let g = game::by_name(name).context("a listed game should exist")?;
+        let dir = name.replace('_', "-");
+        files.push((out.join(format!("src/games/{dir}/schema.generated.ts")), codegen::game_ts(&g)));
+    }
+    let mut stale = Vec::new();
+    for (path, text) in files {
+        let current = std::fs::read_to_string(&path).unwrap_or_default();
+        if current == text {
+            continue;
+        }
+        if check {
+            stale.push(path.display().to_string());
+        } else {
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir)?;
+            }
+            std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+            println!("wrote {}", path.display());
+        }
+    }
+    anyhow::ensure!(stale.is_empty(), "stale generated files (run `tickstate codegen`): {}", stale.join(", "));
+    Ok(())
+}
+
 /// `--admin-bind`: an address, or `off`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum AdminBind {
@@ -125,6 +182,9 @@ impl std::fmt::Debug for Secret {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
+    if let Some(Command::Codegen { out, check }) = &args.command {
+        return write_codegen(out, *check);
+    }
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
         .with_writer(std::io::stderr)
@@ -159,6 +219,16 @@ async fn main() -> anyhow::Result<()> {
             rate: args.input_rate,
             burst: args.input_burst,
             ..defaults.inputs
+        },
+        messages: MessagePolicy {
+            rate: args.message_rate.max(0.0),
+            burst: args.message_burst.max(0.0),
+        },
+        auth: match args.jwt_secret.as_deref() {
+            Some(secret) => AuthConfig(Some(std::sync::Arc::new(
+                HmacJwt::hs256(secret.as_bytes()).context("--jwt-secret")?,
+            ))),
+            None => AuthConfig(None),
         },
         ..defaults
     };
@@ -195,8 +265,9 @@ async fn main() -> anyhow::Result<()> {
     // The first stdout line is the game address and the second the operator address, for
     // scripts and tests that bind port 0. Both go out in one write, and a closed stdout (a reader
     // that took the first line and left) does not stop the server.
+    let game = game::by_name(&args.game).with_context(|| format!("unknown game {:?}", args.game))?;
     let mut lines = format!("listening on http://{addr}\n");
-    tracing::info!(%addr, "tickstate listening");
+    tracing::info!(%addr, game = game.name(), "tickstate listening");
     let mut listeners = Listeners::new(listener);
     match admin {
         Some(admin) => {
@@ -215,7 +286,7 @@ async fn main() -> anyhow::Result<()> {
         tracing::warn!(error = %e, "cannot print the addresses on stdout");
     }
     drop(stdout);
-    run(listeners, config, rules_of::<StarCollector>(), shutdown_signal()).await?;
+    run(listeners, config, game, shutdown_signal()).await?;
     Ok(())
 }
 

@@ -1,11 +1,14 @@
 //! Encoding and bounded decoding of snapshot documents.
 //!
-//! The server encodes the entity records once per tick ([`encode_entities`]) and stamps each
-//! recipient's `tick`/`ack` header on a copy ([`encode_snapshot`]); clients and bots decode with
-//! [`decode_snapshot`], which checks sizes before it allocates.
+//! The server packs the entity records and the teleport list once per snapshot tick into a
+//! [`SharedBlock`] (the part every recipient of that tick gets the same), then wraps each
+//! recipient's `tick`/`ack` (and its private fields and movement, when there are any) around it with
+//! [`encode_snapshot`]. Clients, bots and tests decode with [`decode_snapshot`], which checks every
+//! length before it allocates and needs the record layout from `welcome.schema`.
 
 use crate::protocol::limits::MAX_SNAPSHOT_BYTES;
-use crate::snapshot::{EntityRecord, Snapshot};
+use crate::schema::{FieldDef, FieldValue, pack_fields, unpack_fields};
+use crate::snapshot::{EntityRecord, RecordHead, RecordLayout, Snapshot};
 
 /// Why a snapshot could not be decoded.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -13,130 +16,428 @@ pub enum DecodeError {
     /// The document is larger than [`MAX_SNAPSHOT_BYTES`].
     #[error("snapshot of {0} bytes exceeds the {MAX_SNAPSHOT_BYTES}-byte limit")]
     TooLarge(usize),
-    /// The bytes are not the MessagePack array `[tick, ack, bin]`.
+    /// The bytes are not the MessagePack array `[tick, ack, bin, ...]`.
     #[error("malformed snapshot document: {0}")]
-    Malformed(String),
-    /// The entity block is not a whole number of records.
-    #[error("entity block of {0} bytes is not a multiple of {size}", size = EntityRecord::SIZE)]
-    RaggedEntities(usize),
+    Malformed(&'static str),
+    /// A record's kind is not declared in the schema.
+    #[error("entity record of undeclared kind {0}")]
+    UnknownKind(u8),
+    /// The entity block ends inside a record.
+    #[error("entity block ends inside a record")]
+    TruncatedRecord,
+    /// The teleport list is not a whole number of 6-byte entries.
+    #[error("teleport list of {0} bytes is not a multiple of 6")]
+    RaggedTeleports(usize),
+    /// The private block is shorter than the declared private fields.
+    #[error("private block too short")]
+    TruncatedPrivate,
     /// Bytes follow the document.
     #[error("{0} trailing bytes after the snapshot document")]
     Trailing(usize),
 }
 
-/// Packs entity records into the snapshot's entity block.
-pub fn encode_entities(records: &[EntityRecord], out: &mut Vec<u8>) {
-    out.reserve(records.len() * EntityRecord::SIZE);
-    for r in records {
-        r.write(out);
+/// Appends one entity record: the head, then `values` bit-packed after the kind's `fields`.
+pub fn write_record(head: &RecordHead, fields: &[FieldDef], values: &[FieldValue], out: &mut Vec<u8>) {
+    head.write(out);
+    pack_fields(fields, values.iter().copied(), out);
+}
+
+/// The part of a snapshot tick that is the same for every recipient, already in MessagePack.
+#[derive(Debug, Clone, Default)]
+pub struct SharedBlock {
+    entities: Vec<u8>,
+    teleports: Option<Vec<u8>>,
+}
+
+impl SharedBlock {
+    /// Wraps the raw record block and the raw teleport entries (`id: u16, tick: u32` each, may be
+    /// empty). Reuses this value's buffers.
+    pub fn set(&mut self, records: &[u8], teleports: &[u8]) {
+        self.entities.clear();
+        write_bin(&mut self.entities, records);
+        if teleports.is_empty() {
+            self.teleports = None;
+        } else {
+            let mut t = self.teleports.take().unwrap_or_default();
+            t.clear();
+            write_bin(&mut t, teleports);
+            self.teleports = Some(t);
+        }
+    }
+
+    /// Bytes of the shared part.
+    pub fn len(&self) -> usize {
+        self.entities.len() + self.teleports.as_ref().map_or(0, Vec::len)
+    }
+
+    /// True when nothing was set.
+    pub fn is_empty(&self) -> bool {
+        self.entities.is_empty()
     }
 }
 
-/// Encodes the document `[tick, ack, bin(entities)]` around an already packed entity block.
-pub fn encode_snapshot(tick: u32, ack: u32, entities: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(entities.len() + 16);
-    // Writing into a Vec cannot fail, and a (u32, u32, bytes) tuple always serializes.
-    #[allow(clippy::expect_used)]
-    rmp_serde::encode::write(&mut out, &(tick, ack, serde_bytes::Bytes::new(entities)))
-        .expect("encoding into a Vec is infallible");
+fn write_bin(out: &mut Vec<u8>, b: &[u8]) {
+    let n = b.len();
+    if n < 256 {
+        out.push(0xc4);
+        out.push(n as u8);
+    } else if n < 65536 {
+        out.push(0xc5);
+        out.extend_from_slice(&(n as u16).to_be_bytes());
+    } else {
+        out.push(0xc6);
+        out.extend_from_slice(&(n as u32).to_be_bytes());
+    }
+    out.extend_from_slice(b);
+}
+
+fn write_u32(out: &mut Vec<u8>, v: u32) {
+    if v < 128 {
+        out.push(v as u8);
+    } else if v < 256 {
+        out.extend_from_slice(&[0xcc, v as u8]);
+    } else if v < 65536 {
+        out.push(0xcd);
+        out.extend_from_slice(&(v as u16).to_be_bytes());
+    } else {
+        out.push(0xce);
+        out.extend_from_slice(&v.to_be_bytes());
+    }
+}
+
+/// Encodes one recipient's document `[tick, ack, entities, teleports?, private?, movement?]`
+/// around a shared block. Trailing absent elements are left out.
+pub fn encode_snapshot(
+    tick: u32,
+    ack: u32,
+    shared: &SharedBlock,
+    private: Option<&[u8]>,
+    movement: Option<[f32; 2]>,
+) -> Vec<u8> {
+    let mut out = Vec::with_capacity(shared.len() + 16 + private.map_or(0, |p| p.len() + 2));
+    encode_snapshot_into(&mut out, tick, ack, shared, private, movement);
     out
 }
 
-/// Decodes a snapshot document.
+/// [`encode_snapshot`] appending to a buffer.
+pub fn encode_snapshot_into(
+    out: &mut Vec<u8>,
+    tick: u32,
+    ack: u32,
+    shared: &SharedBlock,
+    private: Option<&[u8]>,
+    movement: Option<[f32; 2]>,
+) {
+    let n = if movement.is_some() {
+        6
+    } else if private.is_some() {
+        5
+    } else if shared.teleports.is_some() {
+        4
+    } else {
+        3
+    };
+    out.push(0x90 | n);
+    write_u32(out, tick);
+    write_u32(out, ack);
+    if shared.entities.is_empty() {
+        out.extend_from_slice(&[0xc4, 0x00]);
+    } else {
+        out.extend_from_slice(&shared.entities);
+    }
+    if n >= 4 {
+        match &shared.teleports {
+            Some(t) => out.extend_from_slice(t),
+            None => out.push(0xc0),
+        }
+    }
+    if n >= 5 {
+        match private {
+            Some(p) => write_bin(out, p),
+            None => out.push(0xc0),
+        }
+    }
+    if let Some([speed, radius]) = movement {
+        out.push(0x92);
+        out.push(0xca);
+        out.extend_from_slice(&speed.to_be_bytes());
+        out.push(0xca);
+        out.extend_from_slice(&radius.to_be_bytes());
+    }
+}
+
+/// Packs private field values for [`encode_snapshot`].
+pub fn pack_private(fields: &[FieldDef], values: &[FieldValue], out: &mut Vec<u8>) {
+    pack_fields(fields, values.iter().copied(), out);
+}
+
+/// Decodes a snapshot document with the record layout of `welcome.schema`.
 ///
 /// # Errors
-/// [`DecodeError`] when the input is too large, not `[u32, u32, bin]`, has a ragged entity block or
-/// trailing bytes. Never panics, whatever the bytes.
-pub fn decode_snapshot(bytes: &[u8]) -> Result<Snapshot, DecodeError> {
+/// [`DecodeError`] on anything that is not a well-formed snapshot. Never panics, whatever the
+/// bytes.
+pub fn decode_snapshot(bytes: &[u8], layout: &RecordLayout) -> Result<Snapshot, DecodeError> {
+    use crate::msgpack::{Number, Scalar, read_array_len, read_scalar};
     if bytes.len() > MAX_SNAPSHOT_BYTES {
         return Err(DecodeError::TooLarge(bytes.len()));
     }
     let mut rd = bytes;
-    let mut de = rmp_serde::Deserializer::new(&mut rd);
-    let (tick, ack, body): (u32, u32, serde_bytes::ByteBuf) =
-        serde::Deserialize::deserialize(&mut de).map_err(|e| DecodeError::Malformed(e.to_string()))?;
+    let n = read_array_len(&mut rd).map_err(|_| DecodeError::Malformed("not an array"))?;
+    if !(3..=6).contains(&n) {
+        return Err(DecodeError::Malformed("expected 3 to 6 elements"));
+    }
+    let uint = |rd: &mut &[u8]| match read_scalar(rd) {
+        Ok(Scalar::Number(Number::Int(v))) => u32::try_from(v).map_err(|_| DecodeError::Malformed("tick/ack out of range")),
+        _ => Err(DecodeError::Malformed("tick/ack is not an integer")),
+    };
+    let tick = uint(&mut rd)?;
+    let ack = uint(&mut rd)?;
+    let block = read_bin(&mut rd)?.ok_or(DecodeError::Malformed("entities is not bin"))?;
+    let mut entities = Vec::new();
+    let mut at = block;
+    while !at.is_empty() {
+        let kind = *at.get(2).ok_or(DecodeError::TruncatedRecord)?;
+        let (fields, len) = layout.kind(kind).ok_or(DecodeError::UnknownKind(kind & 0x7f))?;
+        let rec = at.get(..len).ok_or(DecodeError::TruncatedRecord)?;
+        let head_bytes: &[u8; RecordHead::SIZE] = rec
+            .get(..RecordHead::SIZE)
+            .and_then(|h| h.try_into().ok())
+            .ok_or(DecodeError::TruncatedRecord)?;
+        let values = unpack_fields(fields, &rec[RecordHead::SIZE..]).ok_or(DecodeError::TruncatedRecord)?;
+        entities.push(EntityRecord {
+            head: RecordHead::read(head_bytes),
+            fields: values,
+        });
+        at = &at[len..];
+    }
+    let mut teleports = Vec::new();
+    if n >= 4
+        && let Some(t) = read_bin(&mut rd)?
+    {
+        if t.len() % 6 != 0 {
+            return Err(DecodeError::RaggedTeleports(t.len()));
+        }
+        teleports = t
+            .chunks_exact(6)
+            .map(|c| (u16::from_le_bytes([c[0], c[1]]), u32::from_le_bytes([c[2], c[3], c[4], c[5]])))
+            .collect();
+    }
+    let mut private = Vec::new();
+    if n >= 5
+        && let Some(p) = read_bin(&mut rd)?
+    {
+        private = unpack_fields(layout.private(), p).ok_or(DecodeError::TruncatedPrivate)?;
+    }
+    let mut movement = None;
+    if n >= 6 {
+        if rd.first() == Some(&0xc0) {
+            rd = &rd[1..];
+        } else {
+            if read_array_len(&mut rd) != Ok(2) {
+                return Err(DecodeError::Malformed("movement is not [max_speed, radius]"));
+            }
+            let f = |rd: &mut &[u8]| match read_scalar(rd) {
+                Ok(Scalar::Number(Number::Float(v))) => Ok(v as f32),
+                Ok(Scalar::Number(Number::Int(v))) => Ok(v as f32),
+                _ => Err(DecodeError::Malformed("movement is not numbers")),
+            };
+            movement = Some([f(&mut rd)?, f(&mut rd)?]);
+        }
+    }
     if !rd.is_empty() {
         return Err(DecodeError::Trailing(rd.len()));
     }
-    if body.len() % EntityRecord::SIZE != 0 {
-        return Err(DecodeError::RaggedEntities(body.len()));
-    }
-    let entities = body
-        .chunks_exact(EntityRecord::SIZE)
-        .filter_map(|c| <&[u8; EntityRecord::SIZE]>::try_from(c).ok())
-        .map(EntityRecord::read)
-        .collect();
-    Ok(Snapshot { tick, ack, entities })
+    Ok(Snapshot {
+        tick,
+        ack,
+        entities,
+        teleports,
+        private,
+        movement,
+    })
+}
+
+/// Reads a `bin` (or nil, as `None`).
+fn read_bin<'a>(rd: &mut &'a [u8]) -> Result<Option<&'a [u8]>, DecodeError> {
+    let malformed = DecodeError::Malformed("expected bin or nil");
+    let (&m, rest) = rd.split_first().ok_or(DecodeError::Malformed("truncated"))?;
+    let (len, rest) = match m {
+        0xc0 => {
+            *rd = rest;
+            return Ok(None);
+        }
+        0xc4 => (usize::from(*rest.first().ok_or(malformed)?), &rest[1..]),
+        0xc5 => {
+            let b = rest.get(..2).ok_or(DecodeError::Malformed("truncated"))?;
+            (usize::from(u16::from_be_bytes([b[0], b[1]])), &rest[2..])
+        }
+        0xc6 => {
+            let b = rest.get(..4).ok_or(DecodeError::Malformed("truncated"))?;
+            (u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize, &rest[4..])
+        }
+        _ => return Err(malformed),
+    };
+    let body = rest.get(..len).ok_or(DecodeError::Malformed("bin longer than the document"))?;
+    *rd = &rest[len..];
+    Ok(Some(body))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::schema::{FieldType, KindDef, SchemaDoc};
 
-    fn rec(id: u16) -> EntityRecord {
-        EntityRecord {
+    fn schema() -> SchemaDoc {
+        SchemaDoc {
+            kinds: vec![
+                KindDef {
+                    id: 1,
+                    name: "ship".into(),
+                    fields: vec![
+                        FieldDef {
+                            name: "angle".into(),
+                            ty: FieldType::Angle { bits: 8 },
+                        },
+                        FieldDef {
+                            name: "vel".into(),
+                            ty: FieldType::Velocity { max: 800.0, bits: 12 },
+                        },
+                        FieldDef {
+                            name: "hp".into(),
+                            ty: FieldType::Uint { max: 255 },
+                        },
+                    ],
+                },
+                KindDef {
+                    id: 3,
+                    name: "star".into(),
+                    fields: vec![],
+                },
+            ],
+            private: vec![FieldDef {
+                name: "ammo".into(),
+                ty: FieldType::Uint { max: 50 },
+            }],
+            ..SchemaDoc::default()
+        }
+    }
+
+    fn head(id: u16, kind: u8) -> RecordHead {
+        RecordHead {
             id,
-            kind: 1,
+            kind,
+            away: false,
             x: id.wrapping_mul(3),
             y: id.wrapping_mul(5),
         }
     }
 
-    #[test]
-    fn round_trip() {
-        let recs: Vec<_> = (0..50).map(rec).collect();
-        let mut body = Vec::new();
-        encode_entities(&recs, &mut body);
-        let doc = encode_snapshot(123_456, 99, &body);
-        let snap = decode_snapshot(&doc).unwrap();
-        assert_eq!(snap.tick, 123_456);
-        assert_eq!(snap.ack, 99);
-        assert_eq!(snap.entities, recs);
+    fn block(n: u16, s: &SchemaDoc) -> (Vec<u8>, Vec<EntityRecord>) {
+        let mut raw = Vec::new();
+        let mut recs = Vec::new();
+        for id in 1..=n {
+            let kind = if id % 3 == 0 { 3 } else { 1 };
+            let fields = &s.kind(kind).unwrap().fields;
+            let values: Vec<FieldValue> = if kind == 1 {
+                vec![FieldValue::Angle(0.0), FieldValue::Velocity([0.0, 0.0]), FieldValue::Uint(u32::from(id % 200))]
+            } else {
+                vec![]
+            };
+            write_record(&head(id, kind), fields, &values, &mut raw);
+            recs.push(EntityRecord {
+                head: head(id, kind),
+                fields: values,
+            });
+        }
+        (raw, recs)
     }
 
     #[test]
-    fn full_snapshot_costs_at_most_eight_bytes_per_entity() {
-        for n in [10usize, 100, 1000] {
-            let recs: Vec<_> = (0..n as u16).map(rec).collect();
-            let mut body = Vec::new();
-            encode_entities(&recs, &mut body);
-            let doc = encode_snapshot(u32::MAX, u32::MAX, &body);
-            // Header: fixarray(1) + u32(5) + u32(5) + bin8/16 header (2 or 3).
-            assert!(
-                doc.len() <= n * EntityRecord::SIZE + 14,
-                "{n} entities: {} bytes",
-                doc.len()
-            );
-            if n >= 20 {
-                // The header is amortized from about 20 entities on.
-                assert!(
-                    doc.len() <= n * 8,
-                    "{n} entities should fit in 8 bytes each, got {}",
-                    doc.len()
-                );
-            }
+    fn round_trip_with_every_element() {
+        let s = schema();
+        let layout = RecordLayout::new(&s);
+        let (raw, recs) = block(50, &s);
+        let mut shared = SharedBlock::default();
+        shared.set(&raw, &[5, 0, 0x10, 0x27, 0, 0]);
+        let mut private = Vec::new();
+        pack_private(&s.private, &[FieldValue::Uint(42)], &mut private);
+        let doc = encode_snapshot(123_456, 99, &shared, Some(&private), Some([0.0, 18.0]));
+        let snap = decode_snapshot(&doc, &layout).unwrap();
+        assert_eq!((snap.tick, snap.ack), (123_456, 99));
+        assert_eq!(snap.entities, recs);
+        assert_eq!(snap.teleports, vec![(5, 10_000)]);
+        assert_eq!(snap.private, vec![FieldValue::Uint(42)]);
+        assert_eq!(snap.movement, Some([0.0, 18.0]));
+    }
+
+    #[test]
+    fn trailing_absent_elements_are_left_out() {
+        let s = schema();
+        let layout = RecordLayout::new(&s);
+        let (raw, _) = block(3, &s);
+        let mut shared = SharedBlock::default();
+        shared.set(&raw, &[]);
+        let doc = encode_snapshot(1, 2, &shared, None, None);
+        assert_eq!(doc[0], 0x93, "[tick, ack, entities]");
+        let with_private_only = encode_snapshot(1, 2, &shared, Some(&[7]), None);
+        assert_eq!(with_private_only[0], 0x95, "a nil teleport list before the private block");
+        let snap = decode_snapshot(&with_private_only, &layout).unwrap();
+        assert!(snap.teleports.is_empty());
+        assert_eq!(snap.private, vec![FieldValue::Uint(7)]);
+    }
+
+    #[test]
+    fn ship_records_meet_the_byte_budgets() {
+        // position + angle: 8 bytes; position + angle + velocity + u8: 12 bytes.
+        let angle_only = [FieldDef {
+            name: "angle".into(),
+            ty: FieldType::Angle { bits: 8 },
+        }];
+        let mut out = Vec::new();
+        write_record(&head(1, 1), &angle_only, &[FieldValue::Angle(1.0)], &mut out);
+        assert_eq!(out.len(), 8);
+        let s = schema();
+        let mut out = Vec::new();
+        write_record(&head(1, 1), &s.kinds[0].fields, &[], &mut out);
+        assert_eq!(out.len(), 12);
+    }
+
+    #[test]
+    fn header_overhead_is_small() {
+        let s = schema();
+        for n in [10u16, 100, 1000] {
+            let (raw, _) = block(n, &s);
+            let mut shared = SharedBlock::default();
+            shared.set(&raw, &[]);
+            let doc = encode_snapshot(u32::MAX, u32::MAX, &shared, None, None);
+            assert!(doc.len() <= raw.len() + 14, "{n} entities: {} bytes for {} of records", doc.len(), raw.len());
         }
     }
 
     #[test]
     fn rejects_garbage_without_panicking() {
+        let layout = RecordLayout::new(&schema());
         let cases: &[&[u8]] = &[
             &[],
             &[0xc1],
             &[0x93, 0x01],
-            &[0x93, 0x01, 0x02, 0xc4, 0x03, 1, 2, 3], // 3-byte block: ragged
-            &[0x93, 0x01, 0x02, 0xc6, 0xff, 0xff, 0xff, 0xff], // bin32 claiming 4 GiB
-            &[0xdd, 0xff, 0xff, 0xff, 0xff],          // array32 claiming 4G elements
-            &[0x93, 0xa1, b'x', 0x02, 0xc4, 0x00],    // tick is a string
+            &[0x93, 0x01, 0x02, 0xc4, 0x03, 1, 0, 3],              // a star record cut short
+            &[0x93, 0x01, 0x02, 0xc4, 0x07, 1, 0, 9, 0, 0, 0, 0], // undeclared kind 9
+            &[0x93, 0x01, 0x02, 0xc6, 0xff, 0xff, 0xff, 0xff],    // bin32 claiming 4 GiB
+            &[0xdd, 0xff, 0xff, 0xff, 0xff],                      // array32 claiming 4G elements
+            &[0x93, 0xa1, b'x', 0x02, 0xc4, 0x00],                // tick is a string
+            &[0x94, 0x01, 0x02, 0xc4, 0x00, 0xc4, 0x05, 1, 2, 3, 4, 5], // ragged teleports
+            &[0x97, 0x01, 0x02, 0xc4, 0x00, 0xc0, 0xc0, 0xc0, 0xc0], // too many elements
+            &[0x96, 0x01, 0x02, 0xc4, 0x00, 0xc0, 0xc0, 0x91, 0x01], // movement of one number
         ];
         for c in cases {
-            assert!(decode_snapshot(c).is_err(), "{c:02x?} should not decode");
+            assert!(decode_snapshot(c, &layout).is_err(), "{c:02x?} should not decode");
         }
-        let mut doc = encode_snapshot(1, 2, &[]);
+        let mut doc = encode_snapshot(1, 2, &SharedBlock::default(), None, None);
         doc.push(0);
-        assert_eq!(decode_snapshot(&doc), Err(DecodeError::Trailing(1)));
+        assert!(decode_snapshot(&doc, &layout).is_err());
         assert!(matches!(
-            decode_snapshot(&vec![0u8; MAX_SNAPSHOT_BYTES + 1]),
+            decode_snapshot(&vec![0u8; MAX_SNAPSHOT_BYTES + 1], &layout),
             Err(DecodeError::TooLarge(_))
         ));
     }

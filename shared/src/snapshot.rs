@@ -1,63 +1,140 @@
 //! Snapshots: what every client is told each snapshot tick.
 //!
-//! A snapshot is the MessagePack array `[tick, ack, entities]` (encoded by rmp-serde with structs as
-//! arrays), sent as the single `bin` argument of the `snapshot` event:
+//! A snapshot is one `bin` argument of the `snapshot` event holding the MessagePack array
+//! `[tick, ack, entities, teleports?, private?, movement?]` (see [`crate::codec`] and PROTOCOL.md):
 //!
-//! - `tick` (u32): the server tick the state belongs to.
-//! - `ack` (u32): the last input `seq` the server applied for the recipient (0 before any).
-//! - `entities` (bin): [`EntityRecord::SIZE`]-byte records packed back to back, little-endian:
-//!   `id: u16`, `kind: u8`, `x: u16`, `y: u16`.
+//! - `entities` (bin): one record per entity, back to back: a 7-byte head ([`RecordHead`]:
+//!   `id: u16`, `kind: u8` with bit 7 = away, `x: u16`, `y: u16`, little-endian) followed by the
+//!   kind's declared fields bit-packed ([`crate::schema::pack_fields`]). A record's length follows
+//!   from its kind, so the block needs no separators.
+//! - `teleports` (nil or bin): 6-byte entries `id: u16, tick: u32` for entities the server moved
+//!   against their motion (teleport, respawn) during the last second; clients do not glide
+//!   across such a jump (and a client whose own entity is listed snaps its prediction).
+//! - `private` (nil or bin): the recipient's private fields, bit-packed.
+//! - `movement` (nil or `[max_speed, radius]`): the recipient's own movement constants when they
+//!   differ from `welcome.movement` (a frozen player has speed 0).
 //!
-//! Positions are quantized to 16 bits across the world's width and height ([`Quantizer`]), so a
-//! full snapshot costs 7 bytes per entity plus a header of at most 15 bytes.
+//! Trailing nil elements are left out, so a game without teleports, private state or movement
+//! changes sends `[tick, ack, entities]`.
 
-use serde::{Deserialize, Serialize};
+use crate::schema::{FieldDef, FieldValue, KindDef, SchemaDoc, packed_len, unpack_fields};
 
-/// One entity in a snapshot.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct EntityRecord {
+/// Bit 7 of a record's kind byte: the entity's player is away (its seat is held).
+pub const AWAY_BIT: u8 = 0x80;
+
+/// The fixed first 7 bytes of every entity record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RecordHead {
     /// Compact network id (never a server-side key); stable while the entity lives.
     pub id: u16,
-    /// Entity kind as defined by the game rules (the demo: 1 red ship, 2 blue ship, 3 star).
+    /// Entity kind, 1..=127, as declared by the game.
     pub kind: u8,
+    /// The entity's player is away (bit 7 of the kind byte).
+    pub away: bool,
     /// Quantized x, see [`Quantizer`].
     pub x: u16,
     /// Quantized y, see [`Quantizer`].
     pub y: u16,
 }
 
-impl EntityRecord {
-    /// Bytes per record on the wire.
+impl RecordHead {
+    /// Bytes of the head on the wire.
     pub const SIZE: usize = 7;
 
-    /// Appends the record's wire form to `out`.
+    /// Appends the head's wire form to `out`.
     pub fn write(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(&self.id.to_le_bytes());
-        out.push(self.kind);
+        out.push((self.kind & 0x7f) | if self.away { AWAY_BIT } else { 0 });
         out.extend_from_slice(&self.x.to_le_bytes());
         out.extend_from_slice(&self.y.to_le_bytes());
     }
 
-    /// Reads one record from exactly [`Self::SIZE`] bytes.
+    /// Reads a head from exactly [`Self::SIZE`] bytes.
     pub fn read(b: &[u8; Self::SIZE]) -> Self {
         Self {
             id: u16::from_le_bytes([b[0], b[1]]),
-            kind: b[2],
+            kind: b[2] & 0x7f,
+            away: b[2] & AWAY_BIT != 0,
             x: u16::from_le_bytes([b[3], b[4]]),
             y: u16::from_le_bytes([b[5], b[6]]),
         }
     }
 }
 
+/// One decoded entity: its head and its declared fields.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EntityRecord {
+    /// Id, kind, away flag and quantized position.
+    pub head: RecordHead,
+    /// The kind's fields in declaration order.
+    pub fields: Vec<FieldValue>,
+}
+
 /// A decoded snapshot.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Snapshot {
     /// Server tick.
     pub tick: u32,
-    /// Last input sequence number applied for the recipient.
+    /// Last input sequence number processed for the recipient.
     pub ack: u32,
     /// Every entity the recipient sees.
     pub entities: Vec<EntityRecord>,
+    /// `(id, tick)` of entities moved against their motion during the last second.
+    pub teleports: Vec<(u16, u32)>,
+    /// The recipient's private fields (empty when the game declares none).
+    pub private: Vec<FieldValue>,
+    /// The recipient's movement constants `[max_speed, radius]` when they differ from `welcome`.
+    pub movement: Option<[f32; 2]>,
+}
+
+impl Snapshot {
+    /// The record of the entity with network id `id`.
+    pub fn entity(&self, id: u16) -> Option<&EntityRecord> {
+        self.entities.iter().find(|e| e.head.id == id)
+    }
+}
+
+/// Per-kind record sizes and field lists, looked up by kind byte while decoding.
+#[derive(Debug, Clone)]
+pub struct RecordLayout {
+    kinds: Vec<Option<(Vec<FieldDef>, usize)>>,
+    private: Vec<FieldDef>,
+}
+
+impl RecordLayout {
+    /// The layout a schema describes.
+    pub fn new(schema: &SchemaDoc) -> Self {
+        let mut kinds: Vec<Option<(Vec<FieldDef>, usize)>> = vec![None; 128];
+        for KindDef { id, fields, .. } in &schema.kinds {
+            if let Some(slot) = kinds.get_mut(usize::from(*id)) {
+                *slot = Some((fields.clone(), RecordHead::SIZE + packed_len(fields)));
+            }
+        }
+        Self {
+            kinds,
+            private: schema.private.clone(),
+        }
+    }
+
+    /// Record length and fields of a kind, if it is declared.
+    pub fn kind(&self, kind: u8) -> Option<(&[FieldDef], usize)> {
+        self.kinds
+            .get(usize::from(kind & 0x7f))?
+            .as_ref()
+            .map(|(f, n)| (f.as_slice(), *n))
+    }
+
+    /// Reads the fields of one record whose head is at the start of `rec` (`rec` is exactly the
+    /// record).
+    pub fn fields(&self, kind: u8, rec: &[u8]) -> Option<Vec<FieldValue>> {
+        let (fields, _) = self.kind(kind)?;
+        unpack_fields(fields, rec.get(RecordHead::SIZE..)?)
+    }
+
+    /// The private field declarations.
+    pub fn private(&self) -> &[FieldDef] {
+        &self.private
+    }
 }
 
 /// Maps world positions to 16-bit integers and back.
@@ -107,20 +184,49 @@ fn q(unit: f32) -> u16 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::schema::FieldType;
 
     #[test]
-    fn record_round_trips_in_seven_bytes() {
-        let r = EntityRecord {
+    fn head_round_trips_in_seven_bytes() {
+        let r = RecordHead {
             id: 0x0102,
             kind: 3,
+            away: true,
             x: 0xfffe,
             y: 7,
         };
         let mut out = Vec::new();
         r.write(&mut out);
-        assert_eq!(out, [0x02, 0x01, 3, 0xfe, 0xff, 7, 0]);
+        assert_eq!(out, [0x02, 0x01, 0x83, 0xfe, 0xff, 7, 0]);
         let arr: [u8; 7] = out.as_slice().try_into().unwrap();
-        assert_eq!(EntityRecord::read(&arr), r);
+        assert_eq!(RecordHead::read(&arr), r);
+    }
+
+    #[test]
+    fn layout_gives_each_kind_its_record_size() {
+        let schema = SchemaDoc {
+            kinds: vec![
+                KindDef {
+                    id: 1,
+                    name: "ship".into(),
+                    fields: vec![FieldDef {
+                        name: "angle".into(),
+                        ty: FieldType::Angle { bits: 8 },
+                    }],
+                },
+                KindDef {
+                    id: 3,
+                    name: "star".into(),
+                    fields: vec![],
+                },
+            ],
+            ..SchemaDoc::default()
+        };
+        let l = RecordLayout::new(&schema);
+        assert_eq!(l.kind(1).map(|k| k.1), Some(8));
+        assert_eq!(l.kind(3).map(|k| k.1), Some(7));
+        assert_eq!(l.kind(0x83).map(|k| k.1), Some(7), "the away bit is ignored");
+        assert!(l.kind(2).is_none());
     }
 
     #[test]

@@ -37,6 +37,10 @@ pub struct StatsDoc {
     pub tick_overruns: u64,
     /// Input accounting.
     pub inputs: InputCounts,
+    /// Client message accounting.
+    pub messages: MessageCounts,
+    /// Game event accounting.
+    pub events: EventCounts,
     /// Connections ended, by reason.
     pub disconnects: BTreeMap<String, u64>,
     /// Events with a name the server does not know.
@@ -107,10 +111,39 @@ pub struct InputCounts {
     pub dropped: u64,
     /// Received but not yet looked at by a tick; 0 whenever the server is idle.
     pub in_flight: u64,
-    /// Rejections by reason (`parse`, `non_finite`).
+    /// Rejections by reason (`parse`, `non_finite`, `wrong_type`, `out_of_range`).
     pub rejected_by_reason: BTreeMap<String, u64>,
     /// Drops by reason (`rate`, `replay`, `buffer_full`, `queue_full`, `unknown_player`).
     pub dropped_by_reason: BTreeMap<String, u64>,
+}
+
+/// Client message accounting (the game's declared messages, such as `chat`):
+/// `received == applied + rejected + dropped + in_flight`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MessageCounts {
+    /// Message events that reached the server (declared or not).
+    pub received: u64,
+    /// Handed to the game rules.
+    pub applied: u64,
+    /// Refused (the sum of `rejected_by_reason`).
+    pub rejected: u64,
+    /// Well-formed but not delivered (the sum of `dropped_by_reason`).
+    pub dropped: u64,
+    /// Received but not yet delivered or dropped.
+    pub in_flight: u64,
+    /// Refusals by reason (`unknown`, `too_large`, `bad_payload`).
+    pub rejected_by_reason: BTreeMap<String, u64>,
+    /// Drops by reason (`rate`, `queue_full`, `unknown_player`).
+    pub dropped_by_reason: BTreeMap<String, u64>,
+}
+
+/// Game event accounting.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct EventCounts {
+    /// Events dropped because a held (disconnected) player already had the most waiting.
+    pub dropped_held: u64,
 }
 
 /// TCP connections of the game port, as the accept loop counts them.
@@ -238,8 +271,10 @@ mod tests {
                 "connections",
                 "disconnects",
                 "entities",
+                "events",
                 "inputs",
                 "joins_refused",
+                "messages",
                 "players",
                 "process",
                 "rooms",
@@ -255,6 +290,8 @@ mod tests {
                 "uptime_s",
             ]
         );
+        assert_eq!(keys(&v["messages"]), keys(&v["inputs"]));
+        assert_eq!(keys(&v["events"]), ["dropped_held"]);
         assert_eq!(
             keys(&v["inputs"]),
             [

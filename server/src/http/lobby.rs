@@ -14,6 +14,8 @@ use crate::hub::Hub;
 /// The lobby document.
 #[derive(Debug, Serialize)]
 pub struct Lobby {
+    /// The game the server hosts (`welcome.game`).
+    pub game: String,
     /// Every running room.
     pub rooms: Vec<LobbyRoom>,
 }
@@ -47,5 +49,8 @@ pub async fn rooms(State(hub): State<Arc<Hub>>) -> Json<Lobby> {
             snapshot_rate: r.settings().snapshot_rate,
         })
         .collect();
-    Json(Lobby { rooms })
+    Json(Lobby {
+        game: hub.game.name().to_owned(),
+        rooms,
+    })
 }

@@ -7,7 +7,7 @@ use std::sync::atomic::Ordering::Relaxed;
 use axum::Json;
 use axum::extract::State;
 use tickstate_shared::stats_doc::{
-    AdminCounts, ClientDoc, ClientInputs, ClientsDoc, InputCounts, Percentiles, RoomStats, StatsDoc,
+    AdminCounts, ClientDoc, ClientInputs, ClientsDoc, EventCounts, InputCounts, MessageCounts, Percentiles, RoomStats, StatsDoc,
 };
 
 use super::admin::AdminState;
@@ -51,6 +51,7 @@ pub fn stats_doc(hub: &Hub, sockets: u64, admin: AdminCounts) -> StatsDoc {
         v.into_iter().map(|(k, n)| (k.to_owned(), n)).collect()
     };
     let inputs = s.inputs();
+    let m = s.messages.snapshot();
     StatsDoc {
         uptime_s: hub.started.elapsed().as_secs_f64(),
         sockets,
@@ -69,6 +70,18 @@ pub fn stats_doc(hub: &Hub, sockets: u64, admin: AdminCounts) -> StatsDoc {
             in_flight: inputs.in_flight,
             rejected_by_reason: by_name(inputs.rejected),
             dropped_by_reason: by_name(inputs.dropped),
+        },
+        messages: MessageCounts {
+            received: m.received,
+            applied: m.applied,
+            rejected: m.rejected_total,
+            dropped: m.dropped_total,
+            in_flight: m.in_flight,
+            rejected_by_reason: by_name(m.rejected),
+            dropped_by_reason: by_name(m.dropped),
+        },
+        events: EventCounts {
+            dropped_held: s.events_dropped_held.load(Relaxed),
         },
         disconnects: DisconnectReason::ALL
             .iter()

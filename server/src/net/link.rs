@@ -30,8 +30,12 @@ impl PlayerLink for SocketLink {
         self.0.volatile().emit(events::SNAPSHOT, &doc).map_err(map)
     }
 
-    fn emit(&self, event: &str, data: &rmpv::Value) -> Result<(), LinkError> {
-        self.0.emit(event, data).map_err(map)
+    fn emit(&self, event: &str, data: &rmpv::Value, tick: Option<u32>) -> Result<(), LinkError> {
+        match tick {
+            // A tuple is sent as two arguments: `(data, tick)`.
+            Some(t) => self.0.emit(event, &(data, t)).map_err(map),
+            None => self.0.emit(event, data).map_err(map),
+        }
     }
 
     fn close(&self) {

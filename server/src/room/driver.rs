@@ -2,60 +2,91 @@
 //! tests, the fuzz targets and the tick benchmark all step rooms through this.
 //!
 //! ```
-//! use tickstate_server::game::StarCollector;
+//! use tickstate_server::game::star_collector;
 //! use tickstate_server::room::driver::RoomDriver;
 //! use tickstate_shared::InputMsg;
-//! let mut d = RoomDriver::new(Box::new(StarCollector::default()), Default::default(), 7).unwrap();
+//! let mut d = RoomDriver::new(&star_collector(), Default::default(), 7).unwrap();
 //! let (conn, link, welcome) = d.join("Ada").unwrap();
-//! d.input(conn, InputMsg(1, 1.0, 0.0, 0));
+//! d.input(conn, InputMsg::new(1, 1.0, 0.0, 0));
 //! d.ticks(2);
 //! assert_eq!(link.last_snapshot().unwrap().ack, 1);
 //! # let _ = welcome;
 //! ```
 
-use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use bytes::Bytes;
 use tickstate_shared::codec::decode_snapshot;
-use tickstate_shared::protocol::{InputMsg, Welcome};
-use tickstate_shared::snapshot::Snapshot;
+use tickstate_shared::protocol::Welcome;
+use tickstate_shared::reasons::{JoinRefusal, Refusal};
+use tickstate_shared::snapshot::{RecordLayout, Snapshot};
+use tickstate_shared::InputMsg;
 use tokio::sync::oneshot;
 
-use super::runner::INPUT_QUEUE;
+use super::runner::{Inbound, RoomRunner};
 use super::{
-    ConnId, Control, InputEnvelope, JoinTicket, LinkError, Overrides, PlayerLink, Refusal, Room, RoomError, TickOutcome,
+    ConnId, Control, InputEnvelope, JoinRequest, JoinTicket, LinkError, MessageEnvelope, PlayerLink, Room, RoomError,
+    RoomPolicy, Sessions, TickOutcome,
 };
-use crate::rules::GameRules;
+use crate::rules::{ClientMessage, Game, Identity, JoinOptions};
 use crate::stats::{ClientStats, Stats};
+
+/// One event as a [`RecordingLink`] received it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordedEvent {
+    /// Event name.
+    pub name: String,
+    /// Its (first) argument.
+    pub data: rmpv::Value,
+    /// The tick of a game event.
+    pub tick: Option<u32>,
+}
 
 /// What a [`RecordingLink`] received.
 #[derive(Debug, Default)]
 pub struct Recording {
     /// Every snapshot, decoded.
     pub snapshots: Vec<Snapshot>,
-    /// Every other event: name and data.
-    pub events: Vec<(String, rmpv::Value)>,
+    /// Every other event.
+    pub events: Vec<RecordedEvent>,
     /// True once the room closed the link.
     pub closed: bool,
 }
 
-/// A [`PlayerLink`] that keeps everything it is sent. Cheap to clone; clones share the record.
-#[derive(Debug, Clone, Default)]
-pub struct RecordingLink(Arc<Mutex<Recording>>);
+/// A [`PlayerLink`] that keeps everything it is sent, decoding snapshots with the room's record
+/// layout. Cheap to clone; clones share the record.
+#[derive(Debug, Clone)]
+pub struct RecordingLink {
+    rec: Arc<Mutex<Recording>>,
+    layout: Arc<RecordLayout>,
+}
 
 impl RecordingLink {
+    /// A link decoding snapshots with `layout`.
+    pub fn new(layout: Arc<RecordLayout>) -> Self {
+        Self {
+            rec: Arc::default(),
+            layout,
+        }
+    }
     /// The record (locked).
     pub fn record(&self) -> MutexGuard<'_, Recording> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner())
+        self.rec.lock().unwrap_or_else(|p| p.into_inner())
     }
     /// The data of every event called `name`.
     pub fn events(&self, name: &str) -> Vec<rmpv::Value> {
         self.record()
             .events
             .iter()
-            .filter(|e| e.0 == name)
-            .map(|e| e.1.clone())
+            .filter(|e| e.name == name)
+            .map(|e| e.data.clone())
+            .collect()
+    }
+    /// Every event called `name`, decoded as `T`.
+    pub fn typed<T: serde::de::DeserializeOwned>(&self, name: &str) -> Vec<T> {
+        self.events(name)
+            .into_iter()
+            .filter_map(|v| rmpv::ext::from_value(v).ok())
             .collect()
     }
     /// The newest snapshot.
@@ -82,15 +113,19 @@ impl PlayerLink for RecordingLink {
         // in the tests that use this link.
         #[allow(clippy::expect_used)]
         r.snapshots
-            .push(decode_snapshot(&doc).expect("the room's snapshots should decode"));
+            .push(decode_snapshot(&doc, &self.layout).expect("the room's snapshots should decode"));
         Ok(())
     }
-    fn emit(&self, event: &str, data: &rmpv::Value) -> Result<(), LinkError> {
+    fn emit(&self, event: &str, data: &rmpv::Value, tick: Option<u32>) -> Result<(), LinkError> {
         let mut r = self.record();
         if r.closed {
             return Err(LinkError::Closed);
         }
-        r.events.push((event.to_owned(), data.clone()));
+        r.events.push(RecordedEvent {
+            name: event.to_owned(),
+            data: data.clone(),
+            tick,
+        });
         Ok(())
     }
     fn close(&self) {
@@ -106,43 +141,53 @@ impl PlayerLink for NullLink {
     fn send_snapshot(&self, _doc: Bytes) -> Result<(), LinkError> {
         Ok(())
     }
-    fn emit(&self, _event: &str, _data: &rmpv::Value) -> Result<(), LinkError> {
+    fn emit(&self, _event: &str, _data: &rmpv::Value, _tick: Option<u32>) -> Result<(), LinkError> {
         Ok(())
     }
     fn close(&self) {}
 }
 
-/// A room with its two channels, stepped by hand.
+/// How a driven join is made.
+#[derive(Debug, Clone, Default)]
+pub struct JoinSpec {
+    /// Display name.
+    pub name: String,
+    /// Resume token.
+    pub resume: Option<String>,
+    /// Join options.
+    pub options: JoinOptions,
+    /// Identity (as an authenticator would give it).
+    pub identity: Option<Identity>,
+}
+
+/// A room with its runner, stepped by hand.
 pub struct RoomDriver {
-    /// The room.
-    pub room: Room,
-    control: Sender<Control>,
-    control_rx: Receiver<Control>,
-    inputs: SyncSender<InputEnvelope>,
-    inputs_rx: Receiver<InputEnvelope>,
+    /// The runner (and through it, the room).
+    pub runner: RoomRunner,
     stats: Arc<Stats>,
+    layout: Arc<RecordLayout>,
     next_conn: u64,
 }
 
 impl RoomDriver {
-    /// A room running `rules`, with its own [`Stats`].
+    /// A room of `game`, with its own [`Stats`].
     ///
     /// # Errors
     /// [`RoomError`] when the rules' settings are unusable.
-    pub fn new(rules: Box<dyn GameRules>, overrides: Overrides, seed: u64) -> Result<Self, RoomError> {
+    pub fn new(game: &Game, policy: RoomPolicy, seed: u64) -> Result<Self, RoomError> {
         let stats = Arc::new(Stats::default());
-        let room = Room::new("driven", rules, overrides, stats.clone(), Arc::default(), seed)?;
-        let (control, control_rx) = mpsc::channel();
-        let (inputs, inputs_rx) = mpsc::sync_channel(INPUT_QUEUE);
+        let room = Room::new("driven", game, policy, stats.clone(), Arc::new(Sessions::default()), seed)?;
         Ok(Self {
-            room,
-            control,
-            control_rx,
-            inputs,
-            inputs_rx,
+            runner: RoomRunner::new(room, stats.clone()),
             stats,
+            layout: Arc::new(game.schema().record_layout().clone()),
             next_conn: 1,
         })
+    }
+
+    /// The room core.
+    pub fn room(&self) -> &Room {
+        self.runner.room()
     }
 
     /// The counters the room updates.
@@ -150,9 +195,14 @@ impl RoomDriver {
         &self.stats
     }
 
+    /// A recording link for this room's game.
+    pub fn link(&self) -> RecordingLink {
+        RecordingLink::new(self.layout.clone())
+    }
+
     /// Runs one tick.
     pub fn tick(&mut self) -> TickOutcome {
-        self.room.tick(&self.control_rx, &self.inputs_rx, &mut |_| {})
+        self.runner.tick(&mut |_| {})
     }
 
     /// Runs `n` ticks.
@@ -162,9 +212,9 @@ impl RoomDriver {
         }
     }
 
-    /// Queues a control message for the next tick.
-    pub fn control(&self, c: Control) {
-        let _ = self.control.send(c);
+    /// Hands a control message to the room now.
+    pub fn control(&mut self, c: Control) {
+        self.runner.control(c);
     }
 
     /// A fresh connection id.
@@ -174,60 +224,79 @@ impl RoomDriver {
         c
     }
 
-    /// Queues a join (or, with `resume`, a resume) for the next tick; the answer comes on the
-    /// returned receiver after that tick.
+    /// Hands a join to the room; the answer is on the returned receiver.
     pub fn join_request(
         &mut self,
-        name: &str,
+        spec: JoinSpec,
         link: Box<dyn PlayerLink>,
         client: Arc<ClientStats>,
-        resume: Option<String>,
-    ) -> (ConnId, oneshot::Receiver<Result<Welcome, Refusal>>) {
+    ) -> (ConnId, oneshot::Receiver<Result<Welcome, JoinRefusal>>) {
         let conn = self.next_conn();
         let (reply, rx) = oneshot::channel();
         self.control(Control::Join(JoinTicket {
-            conn,
-            name: name.into(),
+            request: JoinRequest {
+                conn,
+                name: spec.name,
+                client,
+                resume: spec.resume,
+                options: spec.options,
+                identity: spec.identity,
+            },
             link,
-            client,
-            resume,
             reply,
         }));
         (conn, rx)
     }
 
-    /// Joins a player with a [`RecordingLink`], runs the tick that admits it and marks it ready.
+    /// Joins a player with a [`RecordingLink`] and marks it ready.
     ///
     /// # Errors
-    /// The room's [`Refusal`].
-    pub fn join(&mut self, name: &str) -> Result<(ConnId, RecordingLink, Welcome), Refusal> {
-        self.admit(name, None)
+    /// The room's refusal.
+    pub fn join(&mut self, name: &str) -> Result<(ConnId, RecordingLink, Welcome), JoinRefusal> {
+        self.admit(JoinSpec {
+            name: name.into(),
+            ..JoinSpec::default()
+        })
     }
 
     /// Like [`RoomDriver::join`] with a resume token.
     ///
     /// # Errors
-    /// The room's [`Refusal`] (`invalid_token`, …).
-    pub fn resume(&mut self, token: &str) -> Result<(ConnId, RecordingLink, Welcome), Refusal> {
-        self.admit("", Some(token.to_owned()))
+    /// The room's refusal (`invalid_token`, …).
+    pub fn resume(&mut self, token: &str) -> Result<(ConnId, RecordingLink, Welcome), JoinRefusal> {
+        self.admit(JoinSpec {
+            resume: Some(token.to_owned()),
+            ..JoinSpec::default()
+        })
     }
 
-    fn admit(&mut self, name: &str, resume: Option<String>) -> Result<(ConnId, RecordingLink, Welcome), Refusal> {
-        let link = RecordingLink::default();
-        let (conn, mut rx) = self.join_request(name, Box::new(link.clone()), Arc::default(), resume);
-        self.tick();
-        let welcome = rx.try_recv().map_err(|_| Refusal("no answer".into()))??;
+    /// Joins with everything a connection can say, and marks it ready.
+    ///
+    /// # Errors
+    /// The room's refusal.
+    pub fn admit(&mut self, spec: JoinSpec) -> Result<(ConnId, RecordingLink, Welcome), JoinRefusal> {
+        let link = self.link();
+        let (conn, mut rx) = self.join_request(spec, Box::new(link.clone()), Arc::default());
+        let welcome = rx
+            .try_recv()
+            .map_err(|_| JoinRefusal::with_detail(Refusal::Busy, "no answer"))??;
         self.control(Control::Ready(conn));
         Ok((conn, link, welcome))
     }
 
-    /// Queues an input from `conn` (with fresh per-client counters); `false` if the queue is full.
-    pub fn input(&self, conn: ConnId, input: InputMsg) -> bool {
-        self.input_counted(conn, input, Arc::default())
+    /// Hands an input from `conn` (with fresh per-client counters) to the room.
+    pub fn input(&mut self, conn: ConnId, input: InputMsg) {
+        self.input_counted(conn, input, Arc::default());
     }
 
-    /// Queues an input counted against `client`; `false` if the queue is full.
-    pub fn input_counted(&self, conn: ConnId, input: InputMsg, client: Arc<ClientStats>) -> bool {
-        self.inputs.try_send(InputEnvelope { conn, input, client }).is_ok()
+    /// Hands an input counted against `client` to the room.
+    pub fn input_counted(&mut self, conn: ConnId, input: InputMsg, client: Arc<ClientStats>) {
+        self.runner
+            .inbound(Inbound::Input(InputEnvelope { conn, input, client }));
+    }
+
+    /// Hands a decoded message from `conn` to the room.
+    pub fn message(&mut self, conn: ConnId, message: ClientMessage) {
+        self.runner.inbound(Inbound::Message(MessageEnvelope { conn, message }));
     }
 }

@@ -1,4 +1,4 @@
-//! The room's view of a player's connection.
+//! The runner's view of a player's connection.
 
 use bytes::Bytes;
 
@@ -13,7 +13,7 @@ pub enum LinkError {
     Full,
 }
 
-/// A player's connection as the tick thread sees it. Every method returns at once: it queues the
+/// A player's connection as a room's runner sees it. Every method returns at once: it queues the
 /// message and never waits for the network.
 pub trait PlayerLink: Send {
     /// Sends a snapshot document, replacing any snapshot still waiting to be written (latest wins).
@@ -22,25 +22,12 @@ pub trait PlayerLink: Send {
     /// [`LinkError`] when the connection is closed or cannot take the message.
     fn send_snapshot(&self, doc: Bytes) -> Result<(), LinkError>;
 
-    /// Sends an event with one argument.
+    /// Sends an event: with one argument (`data`), or with two (`data`, `tick`) for a game event.
     ///
     /// # Errors
     /// [`LinkError`] when the connection is closed or its buffer is full.
-    fn emit(&self, event: &str, data: &rmpv::Value) -> Result<(), LinkError>;
+    fn emit(&self, event: &str, data: &rmpv::Value, tick: Option<u32>) -> Result<(), LinkError>;
 
     /// Closes the connection (after the messages already queued).
     fn close(&self);
-}
-
-/// The link of a player whose connection dropped and whose seat is held: sends nothing.
-pub(crate) struct Detached;
-
-impl PlayerLink for Detached {
-    fn send_snapshot(&self, _doc: Bytes) -> Result<(), LinkError> {
-        Err(LinkError::Closed)
-    }
-    fn emit(&self, _event: &str, _data: &rmpv::Value) -> Result<(), LinkError> {
-        Err(LinkError::Closed)
-    }
-    fn close(&self) {}
 }

@@ -1,266 +1,90 @@
 //! Rooms: one world, one game-rules value and one tick loop each.
 //!
-//! A [`Room`] is plain synchronous state, stepped by [`Room::tick`]; the runner in [`runner`] calls
-//! it from the room's own OS thread at a fixed rate. Socket handlers never touch a room: they put
-//! [`Control`] messages and inputs into its two channels ([`RoomHandle`]) and the tick drains them.
+//! [`Room`] is the room's core. It does no I/O and never reads the clock: the runner
+//! ([`runner`]) hands it what arrived (`handle_event`, `handle_input`, `handle_message`), calls
+//! [`Room::tick`] at the room's rate, and takes what is to be sent out with
+//! [`Room::poll_transmit`]. Socket handlers never touch a room; they enqueue into its channels
+//! ([`RoomHandle`]).
 //!
 //! ## The tick, stage by stage
-//! 1. **receive**: drain the control channel (joins, ready, leaves, shutdown) and the input channel
-//!    into each player's pending buffer. Only this stage reads the channels.
-//! 2. **validate**: per player, drop replays (by wrap-aware `seq`), reject non-finite directions,
-//!    clamp directions to the unit disc, and pick at most `max_inputs_per_tick` in `seq` order.
-//! 3. **simulate**: apply the movement step for each picked input, then the game rules' `tick`
-//!    hook; then enforce world bounds. Only this stage (and joins/leaves in stage 1) changes the world.
-//! 4. **snapshot**: on snapshot ticks, pack the world's entities once and stamp each recipient's
-//!    `tick`/`ack` header on a copy.
-//! 5. **send**: hand rules' events and the snapshots to the players' links (non-blocking,
-//!    snapshots latest-wins).
+//! 1. **receive** (runner): joins, leaves, inputs and messages are handed to the room. Joins and
+//!    leaves change the world here; inputs wait in each seat's queue, messages in the room's.
+//! 2. **validate**: per player, replays dropped, non-finite directions rejected, directions
+//!    clamped to the unit disc, at most a few inputs picked in `seq` order (the jitter buffer,
+//!    [`input_queue`]).
+//! 3. **simulate**: the movement step for each picked input (the entity's own speed and size),
+//!    then the engine's velocity step for projectiles, then the rules' `on_message` for each
+//!    message and `tick`; then world bounds are enforced. Only this stage (and joins/leaves in
+//!    stage 1) changes the world.
+//! 4. **snapshot**: on snapshot ticks, the world's records are packed once into a shared block,
+//!    and each recipient's `tick`/`ack` (and private fields and movement) are wrapped around it.
+//! 5. **send** (runner): the queued transmits (events, snapshots, closes) go to the links.
 
 pub mod driver;
+pub mod hooks;
+pub mod input_queue;
 pub mod link;
+pub mod mailbox;
 pub mod registry;
 pub mod runner;
+mod seats;
+pub mod settings;
+pub mod stage;
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
-use std::sync::mpsc::{Receiver, TryRecvError};
 
 use bytes::Bytes;
 use rand::SeedableRng;
 use rand::rngs::SmallRng;
 use tickstate_shared::PROTOCOL_VERSION;
-use tickstate_shared::codec::encode_snapshot;
-use tickstate_shared::protocol::{
-    Bye, InputMsg, Left, MovementInfo, PlayerInfo, Welcome, WorldInfo, events, seq_newer,
-};
-use tickstate_shared::snapshot::{EntityRecord, Quantizer};
-use tokio::sync::oneshot;
+use tickstate_shared::codec::{encode_snapshot, pack_private};
+use tickstate_shared::protocol::{Bye, Left, MovementInfo, PlayerInfo, Welcome, WorldInfo, events};
+use tickstate_shared::reasons::{ByeReason, JoinRefusal, LeaveReason, Refusal};
+use tickstate_shared::snapshot::Quantizer;
 
 pub use link::{LinkError, PlayerLink};
-pub use registry::{Rooms, RulesFactory};
-pub use runner::{RoomHandle, spawn_room};
+pub use mailbox::{
+    ConnId, Control, Event, InputEnvelope, JoinRequest, JoinTicket, MessageEnvelope, Transmit,
+};
+pub use registry::Rooms;
+pub use runner::{Inbound, RoomHandle, spawn_room};
+pub use seats::Sessions;
+pub use settings::{RoomError, RoomPolicy, RoomSettings};
+pub use stage::{RoomGauges, Stage, TickOutcome};
+
+use hooks::{Hook, panic_message};
+use input_queue::Taken;
+use seats::{Deferred, Seat, SeatState, Seats};
 
 use crate::rules::{
-    Ctx, GameRules, JoinRequest, LeaveReason, Outgoing, PlayerDirectory, PlayerId, PlayerInput, PlayerView,
+    ClientMessage, Ctx, Game, GameRules, Outgoing, PlayerDefaults, PlayerId, PlayerInput, Roster, RosterEntry,
     to_msgpack_value,
 };
-use crate::sim::movement::{step, validate_direction};
-use crate::sim::snapshot::build_entity_block;
-use crate::sim::{EntityKey, MoveParams, World};
-use crate::stats::{ClientStats, DropReason, RejectReason, Stats, TickTimes};
-
-/// Ticks a player's input queue may keep inputs waiting before one extra input drains it.
-const DRAIN_AFTER_TICKS: u32 = 6;
-
-/// Identifies one connection to the server (assigned by the network layer, never reused).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct ConnId(pub u64);
-
-/// Why a room refused a join; the text is sent as the `connect_error` message.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct Refusal(pub String);
-
-/// A join request travelling from the connect middleware to the room.
-pub struct JoinTicket {
-    /// The connection asking.
-    pub conn: ConnId,
-    /// Sanitized display name (may be empty: the room then names the player).
-    pub name: String,
-    /// Where the room sends this player's messages.
-    pub link: Box<dyn PlayerLink>,
-    /// The connection's input counters.
-    pub client: Arc<ClientStats>,
-    /// A resume token from an earlier `welcome`: take back that player's seat and entity.
-    pub resume: Option<String>,
-    /// Gets the `welcome` or the refusal.
-    pub reply: oneshot::Sender<Result<Welcome, Refusal>>,
-}
-
-/// Messages to a room other than inputs. The control channel is unbounded: its messages are few
-/// (at most a handful per connection) and must never be lost.
-pub enum Control {
-    /// A connection wants to join.
-    Join(JoinTicket),
-    /// The connection got its `welcome`; start sending it snapshots.
-    Ready(ConnId),
-    /// The connection closed. With `hold`, the player's seat and entity are kept for the hold
-    /// period so that it can come back with its token; otherwise the player leaves now.
-    Leave(ConnId, LeaveReason, bool),
-    /// Stop the room: tell every player and end the tick loop.
-    Shutdown,
-}
-
-/// An input on its way to a room.
-#[derive(Debug, Clone)]
-pub struct InputEnvelope {
-    /// The connection it came from (the only thing that decides whose entity moves).
-    pub conn: ConnId,
-    /// The input as decoded.
-    pub input: InputMsg,
-    /// The sending connection's counters.
-    pub client: Arc<ClientStats>,
-}
-
-/// Engine settings of a room, resolved from the rules' config and the server's overrides.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RoomSettings {
-    /// Ticks per second.
-    pub tick_rate: u32,
-    /// Snapshots per second.
-    pub snapshot_rate: u32,
-    /// Maximum players.
-    pub max_players: usize,
-    /// Inputs applied per player per tick at most.
-    pub max_inputs_per_tick: usize,
-    /// Inputs a player may have waiting; older ones are dropped beyond it.
-    pub input_buffer: usize,
-    /// Inputs allowed to wait before a tick applies more than one (evens out network jitter).
-    pub input_jitter_buffer: usize,
-    /// Ticks a joined connection may take to become ready before it is removed.
-    pub ready_timeout_ticks: u64,
-    /// Ticks a dropped player's seat and entity are held for it to come back (0: not held).
-    pub hold_ticks: u64,
-    /// Ticks a room may stay empty before it disposes of itself (0: never).
-    pub idle_dispose_ticks: u64,
-    /// Seed of the rules' random number generator.
-    pub seed: u64,
-}
-
-struct Player {
-    conn: ConnId,
-    name: String,
-    entity: EntityKey,
-    net_id: u16,
-    link: Box<dyn PlayerLink>,
-    client: Arc<ClientStats>,
-    token: String,
-    /// Set while the connection is gone and the seat is held: the tick it dropped.
-    held_since: Option<u64>,
-    /// Send a snapshot on the next tick even if it is not a snapshot tick (after a resume).
-    needs_snapshot: bool,
-    /// Became ready at least once (a resumed connection that dies again is held, not removed).
-    was_ready: bool,
-    ready: bool,
-    joined_tick: u64,
-    /// Messages for this player queued before it was ready.
-    early: Vec<(String, rmpv::Value)>,
-    pending: VecDeque<InputMsg>,
-    last_applied: u32,
-    any_applied: bool,
-    closed_sends: u32,
-    /// Consecutive ticks that left inputs waiting (see `validate`).
-    standing_ticks: u32,
-}
-
-struct Players {
-    map: HashMap<PlayerId, Player>,
-}
-
-impl PlayerDirectory for Players {
-    fn view(&self, id: PlayerId) -> Option<PlayerView<'_>> {
-        self.map.get(&id).map(|p| PlayerView {
-            id,
-            name: &p.name,
-            entity: p.entity,
-        })
-    }
-    fn all(&self) -> Vec<PlayerView<'_>> {
-        let mut v: Vec<_> = self
-            .map
-            .iter()
-            .map(|(id, p)| PlayerView {
-                id: *id,
-                name: &p.name,
-                entity: p.entity,
-            })
-            .collect();
-        v.sort_by_key(|p| p.id);
-        v
-    }
-}
-
-/// Which room each live resume token belongs to, shared by every room and the connect middleware.
-/// Rooms add a token when a player joins and remove it when the player finally leaves.
-#[derive(Debug, Default)]
-pub struct Sessions {
-    map: std::sync::Mutex<HashMap<String, String>>,
-}
-
-impl Sessions {
-    /// The room a live token belongs to.
-    pub fn room_of(&self, token: &str) -> Option<String> {
-        self.map.lock().unwrap_or_else(|p| p.into_inner()).get(token).cloned()
-    }
-    fn insert(&self, token: &str, room: &str) {
-        self.map
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(token.to_owned(), room.to_owned());
-    }
-    fn remove(&self, token: &str) {
-        self.map.lock().unwrap_or_else(|p| p.into_inner()).remove(token);
-    }
-}
-
-/// What a tick asks of the runner.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TickOutcome {
-    /// Keep ticking.
-    Continue,
-    /// The room has stopped (shutdown or failed rules); end the loop.
-    Stopped,
-}
-
-/// The stages of a tick, reported to the runner's timer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Stage {
-    /// Draining the channels.
-    Receive,
-    /// Validating inputs.
-    Validate,
-    /// Movement and rules.
-    Simulate,
-    /// Building snapshots.
-    Snapshot,
-    /// Handing messages to links.
-    Send,
-}
-
-/// Gauges a room publishes for `/stats`.
-#[derive(Debug, Default)]
-pub struct RoomGauges {
-    /// Players in the room.
-    pub players: std::sync::atomic::AtomicU64,
-    /// Entities in the world.
-    pub entities: std::sync::atomic::AtomicU64,
-    /// Ticks run.
-    pub ticks: std::sync::atomic::AtomicU64,
-    /// Ticks that took longer than the tick period.
-    pub overruns: std::sync::atomic::AtomicU64,
-    /// Ticks skipped because the loop fell too far behind.
-    pub skipped_ticks: std::sync::atomic::AtomicU64,
-    /// Recent tick durations and start lateness.
-    pub times: TickTimes,
-}
+use crate::schema::Schema;
+use crate::sim::World;
+use crate::sim::snapshot::SnapshotBuilder;
+use crate::stats::{DropReason, RejectReason, Stats};
 
 /// One room's state. See the module docs for the tick stages.
 pub struct Room {
     name: String,
     settings: RoomSettings,
-    move_params: MoveParams,
+    schema: Arc<Schema>,
     world_info: WorldInfo,
     quantizer: Quantizer,
     world: World,
     rules: Box<dyn GameRules>,
-    players: Players,
-    by_conn: HashMap<ConnId, PlayerId>,
+    roster: Roster,
+    seats: Seats,
     next_player: u32,
     tick: u64,
     rng: SmallRng,
     outbox: Vec<Outgoing>,
+    transmits: VecDeque<Transmit>,
+    messages: Vec<(PlayerId, ClientMessage)>,
     stats: Arc<Stats>,
     gauges: Arc<RoomGauges>,
     sessions: Arc<Sessions>,
@@ -268,127 +92,58 @@ pub struct Room {
     stopped: bool,
     // Scratch buffers reused every tick.
     batch: Vec<PlayerInput>,
-    records: Vec<EntityRecord>,
-    block: Vec<u8>,
-}
-
-/// Server-side overrides of the rules' config (from flags).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Overrides {
-    /// Replaces `RulesConfig::tick_rate`.
-    pub tick_rate: Option<u32>,
-    /// Replaces `RulesConfig::snapshot_rate`.
-    pub snapshot_rate: Option<u32>,
-    /// Replaces `RulesConfig::max_players`.
-    pub max_players: Option<usize>,
-    /// How long a dropped player's seat is held (zero: not held).
-    pub hold: std::time::Duration,
-    /// How long a room may stay empty before it is disposed of (zero: never).
-    pub idle_dispose: std::time::Duration,
-}
-
-impl Default for Overrides {
-    fn default() -> Self {
-        Self {
-            tick_rate: None,
-            snapshot_rate: None,
-            max_players: None,
-            hold: std::time::Duration::from_secs(20),
-            idle_dispose: std::time::Duration::from_secs(30),
-        }
-    }
-}
-
-/// Why a room could not be created.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum RoomError {
-    /// The rates or sizes are out of range.
-    #[error("invalid room settings: {0}")]
-    InvalidSettings(String),
-    /// The OS refused to start the room's thread.
-    #[error("could not start the room thread: {0}")]
-    Thread(String),
+    snap: SnapshotBuilder,
+    private_buf: Vec<u8>,
 }
 
 impl Room {
-    /// Creates a room and runs the rules' `on_start` hook.
+    /// Creates a room for `game` and runs its rules' `on_start` hook.
     ///
     /// # Errors
-    /// [`RoomError::InvalidSettings`] when the rates, world size or speeds are unusable.
+    /// [`RoomError::InvalidSettings`] when the rules' rates, world size or speeds are unusable.
     pub fn new(
         name: &str,
-        rules: Box<dyn GameRules>,
-        overrides: Overrides,
+        game: &Game,
+        policy: RoomPolicy,
         stats: Arc<Stats>,
         sessions: Arc<Sessions>,
         seed: u64,
     ) -> Result<Self, RoomError> {
+        let rules = game.rules(name);
         let cfg = rules.config();
-        let tick_rate = overrides.tick_rate.unwrap_or(cfg.tick_rate);
-        let snapshot_rate = overrides.snapshot_rate.unwrap_or(cfg.snapshot_rate).min(tick_rate);
-        if !(1..=1000).contains(&tick_rate) || snapshot_rate == 0 {
-            return Err(RoomError::InvalidSettings(format!(
-                "tick rate must be 1..=1000 and snapshot rate at least 1 (got {tick_rate} and {snapshot_rate})"
-            )));
-        }
+        let settings = RoomSettings::resolve(&cfg, &policy)?;
         let size = cfg.world_size;
-        if !(size.is_finite()
-            && size.x >= 1.0
-            && size.y >= 1.0
-            && cfg.max_speed.is_finite()
-            && cfg.max_speed >= 0.0
-            && cfg.player_radius.is_finite()
-            && cfg.player_radius >= 0.0)
-        {
-            return Err(RoomError::InvalidSettings(
-                "world size, speed and radius must be finite and positive".into(),
-            ));
-        }
-        let dt = 1.0 / tick_rate as f32;
-        let settings = RoomSettings {
-            tick_rate,
-            snapshot_rate,
-            max_players: overrides.max_players.unwrap_or(cfg.max_players),
-            max_inputs_per_tick: 3,
-            input_buffer: 32,
-            input_jitter_buffer: 2,
-            ready_timeout_ticks: u64::from(tick_rate) * 5,
-            hold_ticks: (overrides.hold.as_secs_f64() * f64::from(tick_rate)).round() as u64,
-            idle_dispose_ticks: (overrides.idle_dispose.as_secs_f64() * f64::from(tick_rate)).round() as u64,
-            seed,
-        };
+        let schema = game.schema().clone();
         let mut room = Self {
             name: name.to_owned(),
-            move_params: MoveParams {
-                max_speed: cfg.max_speed,
-                radius: cfg.player_radius,
-                dt,
-            },
             world_info: WorldInfo {
                 width: size.x,
                 height: size.y,
                 walls: cfg.walls.iter().map(|w| [w.x, w.y, w.w, w.h]).collect(),
             },
             quantizer: Quantizer::new(size.x, size.y),
-            world: World::new(size, cfg.walls.clone()),
+            world: World::new(size, cfg.walls.clone(), schema.clone()),
+            schema,
             rules,
-            players: Players { map: HashMap::new() },
-            by_conn: HashMap::new(),
+            roster: Roster::default(),
+            seats: Seats::default(),
             next_player: 1,
             tick: 0,
             rng: SmallRng::seed_from_u64(seed),
             outbox: Vec::new(),
+            transmits: VecDeque::new(),
+            messages: Vec::new(),
             stats,
             gauges: Arc::new(RoomGauges::default()),
             sessions,
             empty_ticks: 0,
             stopped: false,
             batch: Vec::new(),
-            records: Vec::new(),
-            block: Vec::new(),
+            snap: SnapshotBuilder::default(),
+            private_buf: Vec::new(),
             settings,
         };
-        room.hook("on_start", |rules, ctx| rules.on_start(ctx));
+        room.hook(Hook::OnStart, |rules, ctx| rules.on_start(ctx));
         room.flush_outbox();
         Ok(room)
     }
@@ -409,11 +164,11 @@ impl Room {
     pub fn tick_number(&self) -> u64 {
         self.tick
     }
-    /// Number of players.
+    /// Number of players (held seats included).
     pub fn player_count(&self) -> usize {
-        self.players.map.len()
+        self.roster.len()
     }
-    /// True once the room stopped (shutdown or failed rules).
+    /// True once the room stopped (shutdown, failed rules or idle).
     pub fn is_stopped(&self) -> bool {
         self.stopped
     }
@@ -421,99 +176,45 @@ impl Room {
     pub fn gauges(&self) -> Arc<RoomGauges> {
         self.gauges.clone()
     }
+    /// The player a connection plays.
+    pub fn player_of(&self, conn: ConnId) -> Option<PlayerId> {
+        self.seats.player_of(conn)
+    }
     /// The entity of a connection's player.
-    pub fn entity_of(&self, conn: ConnId) -> Option<EntityKey> {
-        let id = self.by_conn.get(&conn)?;
-        self.players.map.get(id).map(|p| p.entity)
+    pub fn entity_of(&self, conn: ConnId) -> Option<crate::sim::EntityKey> {
+        let id = self.seats.player_of(conn)?;
+        self.roster.get(id)?.entity
+    }
+    /// The rules value, for tests that check its state (downcast with `Any` in the rules type).
+    pub fn rules(&self) -> &dyn GameRules {
+        &*self.rules
+    }
+    /// A player's private field values (what its snapshots carry).
+    pub fn private_values(&self, id: PlayerId) -> Option<&[tickstate_shared::FieldValue]> {
+        self.roster.get(id).map(|p| p.private.as_slice())
     }
 
-    /// Runs one tick: the five stages of the module docs. `mark` is called as each stage ends
-    /// (the runner uses it to time stages; tests pass a no-op).
-    pub fn tick(
-        &mut self,
-        control: &Receiver<Control>,
-        inputs: &Receiver<InputEnvelope>,
-        mark: &mut dyn FnMut(Stage),
-    ) -> TickOutcome {
-        if self.stopped {
-            return TickOutcome::Stopped;
-        }
-        // 1. receive
-        self.receive(control, inputs);
-        mark(Stage::Receive);
-        if self.stopped {
-            return TickOutcome::Stopped;
-        }
-        // 2. validate
-        self.validate();
-        mark(Stage::Validate);
-        // 3. simulate
-        self.simulate();
-        mark(Stage::Simulate);
-        if self.stopped {
-            return TickOutcome::Stopped;
-        }
-        // 4. snapshot + 5. send
-        let docs = self.snapshot();
-        mark(Stage::Snapshot);
-        self.send(docs);
-        mark(Stage::Send);
-        self.tick += 1;
-        self.empty_ticks = if self.players.map.is_empty() {
-            self.empty_ticks + 1
-        } else {
-            0
-        };
-        let idle = self.settings.idle_dispose_ticks;
-        if idle > 0 && self.empty_ticks > idle {
-            tracing::info!(room = %self.name, "room empty for its idle period; disposing of it");
-            self.shutdown("the room was empty");
-            return TickOutcome::Stopped;
-        }
-        self.gauges.ticks.store(self.tick, Relaxed);
-        self.gauges.players.store(self.players.map.len() as u64, Relaxed);
-        self.gauges.entities.store(self.world.len() as u64, Relaxed);
-        TickOutcome::Continue
+    /// The next thing to send, in order. The runner drains this after every `handle_*` and tick.
+    pub fn poll_transmit(&mut self) -> Option<Transmit> {
+        self.transmits.pop_front()
     }
 
     // ---- stage 1: receive -------------------------------------------------------------------
 
-    fn receive(&mut self, control: &Receiver<Control>, inputs: &Receiver<InputEnvelope>) {
-        loop {
-            match control.try_recv() {
-                Ok(c) => self.handle_control(c),
-                Err(TryRecvError::Empty) => break,
-                Err(TryRecvError::Disconnected) => {
-                    // Every handle is gone: nobody can reach this room any more.
-                    self.shutdown("room closed");
-                    return;
-                }
+    /// A join, leave, ready or shutdown.
+    pub fn handle_event(&mut self, e: Event) {
+        if self.stopped {
+            if let Event::Join(r) = e {
+                self.answer(r.conn, Err(JoinRefusal::new(Refusal::RoomUnavailable)));
             }
-            if self.stopped {
-                return;
-            }
+            return;
         }
-        // The input channel is bounded, so this loop is too.
-        while let Ok(env) = inputs.try_recv() {
-            let Some(p) = self.by_conn.get(&env.conn).and_then(|id| self.players.map.get_mut(id)) else {
-                self.stats.dropped_for(&env.client, DropReason::UnknownPlayer, 1);
-                continue;
-            };
-            if p.pending.len() >= self.settings.input_buffer {
-                p.pending.pop_front();
-                self.stats.dropped_for(&p.client, DropReason::BufferFull, 1);
-            }
-            p.pending.push_back(env.input);
-        }
-        self.expire_unready();
-    }
-
-    fn handle_control(&mut self, c: Control) {
-        match c {
-            Control::Join(t) => self.join(t),
-            Control::Ready(conn) => self.ready(conn),
-            Control::Leave(conn, reason, hold) => {
-                if let Some(id) = self.by_conn.get(&conn).copied() {
+        match e {
+            Event::Join(r) => self.join(r),
+            Event::Abandoned(conn) => self.abandon(conn),
+            Event::Ready(conn) => self.ready(conn),
+            Event::Leave { conn, reason, hold } => {
+                if let Some(id) = self.seats.player_of(conn) {
                     if hold && self.settings.hold_ticks > 0 {
                         self.hold_player(id);
                     } else {
@@ -521,105 +222,148 @@ impl Room {
                     }
                 }
             }
-            Control::Shutdown => self.shutdown("the server is shutting down"),
+            Event::Shutdown => self.shutdown("the server is shutting down"),
         }
     }
 
-    fn join(&mut self, t: JoinTicket) {
-        let refuse = |t: JoinTicket, why: &str| {
-            let _ = t.reply.send(Err(Refusal(why.to_owned())));
-        };
-        if self.by_conn.contains_key(&t.conn) {
-            return refuse(t, "already_joined");
+    /// An input from a connection: queued in its player's seat until the validate stage.
+    pub fn handle_input(&mut self, env: InputEnvelope) {
+        let cap = self.settings.inputs.capacity;
+        match self.seats.by_conn_mut(env.conn) {
+            Some(seat) => {
+                if seat.inputs.push(env.input, cap) {
+                    self.stats.dropped_for(&seat.client, DropReason::BufferFull, 1);
+                }
+            }
+            None => self.stats.dropped_for(&env.client, DropReason::UnknownPlayer, 1),
         }
-        if t.resume.is_some() {
-            return self.resume(t);
+    }
+
+    /// A decoded message from a connection: delivered to the rules in the simulate stage.
+    pub fn handle_message(&mut self, env: MessageEnvelope) {
+        match self.seats.player_of(env.conn) {
+            Some(id) if !self.stopped => self.messages.push((id, env.message)),
+            _ => self.stats.messages.dropped(crate::stats::MessageDrop::UnknownPlayer),
         }
-        if self.players.map.len() >= self.settings.max_players {
-            return refuse(t, "room_full");
-        }
-        let id = PlayerId(self.next_player);
-        let name = if t.name.is_empty() {
-            format!("Player {}", self.world.peek_net_id())
-        } else {
-            t.name.clone()
-        };
-        let verdict = self.hook("on_join_attempt", |rules, ctx| {
-            rules.on_join_attempt(ctx, &JoinRequest { name: &name })
+    }
+
+    fn answer(&mut self, conn: ConnId, result: Result<Welcome, JoinRefusal>) {
+        self.transmits.push_back(Transmit::Answer {
+            conn,
+            result: result.map(Box::new),
         });
+    }
+
+    fn join(&mut self, r: JoinRequest) {
+        if self.seats.player_of(r.conn).is_some() {
+            return self.answer(r.conn, Err(JoinRefusal::with_detail(Refusal::InvalidAuth, "already joined")));
+        }
+        if r.resume.is_some() {
+            return self.resume(r);
+        }
+        if self.roster.len() >= self.settings.max_players {
+            return self.answer(r.conn, Err(JoinRefusal::new(Refusal::RoomFull)));
+        }
+        let Some(net_id) = self.world.reserve_net_id() else {
+            return self.answer(r.conn, Err(JoinRefusal::with_detail(Refusal::RoomFull, "the world is full")));
+        };
+        let id = PlayerId(self.next_player);
+        let name = if r.name.is_empty() {
+            format!("Player {net_id}")
+        } else {
+            r.name.clone()
+        };
+        let verdict = self.hook(Hook::OnJoinAttempt, |rules, ctx| {
+            rules.on_join_attempt(
+                ctx,
+                &crate::rules::JoinRequest {
+                    name: &name,
+                    options: &r.options,
+                    identity: r.identity.as_ref(),
+                },
+            )
+        });
+        let refuse = |room: &mut Self, why: JoinRefusal| {
+            room.world.release_net_id(net_id);
+            room.answer(r.conn, Err(why));
+        };
         match verdict {
-            None => return refuse(t, "room_unavailable"),
-            Some(Err(reason)) => return refuse(t, &reason),
+            None => return refuse(self, JoinRefusal::new(Refusal::RoomUnavailable)),
+            Some(Err(why)) => return refuse(self, why),
             Some(Ok(())) => {}
         }
-        let Some(spawn) = self.hook("on_join", |rules, ctx| rules.on_join(ctx, id, &name)) else {
-            return refuse(t, "room_unavailable");
-        };
-        let pos = if spawn.pos.is_finite() {
-            spawn.pos
-        } else {
-            self.world.size() / 2.0
-        };
-        let entity = match self
-            .world
-            .spawn_owned(spawn.kind, pos, self.move_params.radius, Some(id))
-        {
-            Ok(k) => k,
-            Err(e) => return refuse(t, &e.to_string()),
-        };
         self.next_player += 1;
-        let net_id = self.world.get(entity).map_or(0, |e| e.net_id());
-        let mut players = self.roster();
-        players.push(PlayerInfo {
-            id: net_id,
+        self.roster.insert(RosterEntry {
+            id,
+            net_id,
             name: name.clone(),
+            entity: None,
+            away: false,
+            identity: r.identity.clone(),
+            private: self.schema.doc().private.iter().map(|f| f.ty.default_value()).collect(),
         });
-        players.sort_by_key(|p| p.id);
+        let spawn = self.hook(Hook::OnJoin, |rules, ctx| {
+            rules.on_join(
+                ctx,
+                id,
+                &crate::rules::JoinRequest {
+                    name: &name,
+                    options: &r.options,
+                    identity: r.identity.as_ref(),
+                },
+            )
+        });
+        let Some(spawn) = spawn else {
+            // The hook panicked and the room is stopped (its players were told).
+            return refuse(self, JoinRefusal::new(Refusal::RoomUnavailable));
+        };
+        let mut movement = [self.settings.max_speed, self.settings.player_radius];
+        if let Some(sp) = spawn {
+            let pos = if sp.pos.is_finite() { sp.pos } else { self.world.size() / 2.0 };
+            let radius = sp.radius.unwrap_or(self.settings.player_radius);
+            let speed = sp.speed.unwrap_or(self.settings.max_speed);
+            match self.world.spawn_player(sp.kind, pos, radius, speed, id, net_id) {
+                Ok(key) => {
+                    if let Some(p) = self.roster.get_mut(id) {
+                        p.entity = Some(key);
+                    }
+                    if let Some(e) = self.world.get(key) {
+                        movement = [e.speed, e.radius];
+                    }
+                }
+                Err(e) => {
+                    self.roster.remove(id);
+                    return refuse(self, JoinRefusal::with_detail(Refusal::RoomUnavailable, e.to_string()));
+                }
+            }
+        }
         // 128 random bits from the OS-seeded CSPRNG: unguessable.
         let token = format!("{:032x}", rand::random::<u128>());
-        let welcome = self.welcome(net_id, &token, players);
-        if t.reply.send(Ok(welcome)).is_err() {
-            // The connection gave up waiting; undo without telling anyone.
-            self.hook("on_leave", |rules, ctx| rules.on_leave(ctx, id, LeaveReason::Timeout));
-            self.world.remove(entity);
-            tracing::debug!(room = %self.name, "join abandoned by the connection");
-            return;
-        }
-        self.players.map.insert(
-            id,
-            Player {
-                conn: t.conn,
-                name: name.clone(),
-                entity,
-                net_id,
-                link: t.link,
-                client: t.client,
-                token: token.clone(),
-                held_since: None,
-                needs_snapshot: false,
-                was_ready: false,
-                ready: false,
-                joined_tick: self.tick,
-                early: Vec::new(),
-                pending: VecDeque::new(),
-                last_applied: 0,
-                any_applied: false,
-                closed_sends: 0,
-                standing_ticks: 0,
-            },
-        );
-        self.by_conn.insert(t.conn, id);
+        let welcome = self.welcome(net_id, &token, movement);
+        self.seats.insert(Seat {
+            player: id,
+            conn: Some(r.conn),
+            token: token.clone(),
+            state: SeatState::Joining { since: self.tick },
+            was_ready: false,
+            announced: false,
+            client: r.client,
+            inputs: Default::default(),
+            deferred: VecDeque::new(),
+            needs_snapshot: false,
+            welcome_movement: movement,
+        });
         self.sessions.insert(&token, &self.name);
         tracing::info!(room = %self.name, player = %id, net_id, name = %name, "player joined");
-        if let Ok(v) = to_msgpack_value(&PlayerInfo { id: net_id, name }) {
-            self.emit_all_except(id, events::JOINED, &v);
-        }
+        self.answer(r.conn, Ok(welcome));
+        self.flush_outbox();
     }
 
     /// The `welcome` for the player with network id `net_id`.
-    fn welcome(&self, net_id: u16, token: &str, players: Vec<PlayerInfo>) -> Welcome {
+    fn welcome(&self, net_id: u16, token: &str, movement: [f32; 2]) -> Welcome {
         Welcome {
             protocol: PROTOCOL_VERSION,
+            game: self.schema.game().to_owned(),
             id: net_id,
             room: self.name.clone(),
             token: token.to_owned(),
@@ -628,123 +372,142 @@ impl Room {
             tick: self.tick as u32,
             world: self.world_info.clone(),
             movement: MovementInfo {
-                max_speed: self.move_params.max_speed,
-                radius: self.move_params.radius,
-                dt: self.move_params.dt,
+                max_speed: movement[0],
+                radius: movement[1],
+                dt: self.settings.dt(),
             },
-            players,
+            schema: self.schema.doc().clone(),
+            players: self.roster.iter().map(|p| PlayerInfo { id: p.net_id, name: p.name.clone() }).collect(),
         }
-    }
-
-    /// Everyone in the room, as listed in `welcome.players`.
-    fn roster(&self) -> Vec<PlayerInfo> {
-        let mut v: Vec<PlayerInfo> = self
-            .players
-            .map
-            .values()
-            .map(|p| PlayerInfo {
-                id: p.net_id,
-                name: p.name.clone(),
-            })
-            .collect();
-        v.sort_by_key(|p| p.id);
-        v
     }
 
     /// Gives a held (or still connected) player's seat to a new connection presenting its token.
-    fn resume(&mut self, t: JoinTicket) {
-        let token = t.resume.clone().unwrap_or_default();
-        let found = self
-            .players
-            .map
-            .iter()
-            .find(|(_, p)| p.token == token)
-            .map(|(id, _)| *id);
-        let Some(id) = found else {
-            let _ = t.reply.send(Err(Refusal("invalid_token".into())));
-            return;
+    fn resume(&mut self, r: JoinRequest) {
+        let token = r.resume.clone().unwrap_or_default();
+        let Some(id) = self.seats.by_token(&token) else {
+            return self.answer(r.conn, Err(JoinRefusal::new(Refusal::InvalidToken)));
         };
-        let Some(net_id) = self.players.map.get(&id).map(|p| p.net_id) else {
-            return;
+        let Some(entry) = self.roster.get(id) else {
+            return self.answer(r.conn, Err(JoinRefusal::new(Refusal::InvalidToken)));
         };
-        let welcome = self.welcome(net_id, &token, self.roster());
-        if t.reply.send(Ok(welcome)).is_err() {
-            return;
-        }
-        let was_held = self.players.map.get(&id).is_some_and(|p| p.held_since.is_some());
-        let Some(p) = self.players.map.get_mut(&id) else { return };
+        let net_id = entry.net_id;
+        let movement = entry
+            .entity
+            .and_then(|k| self.world.get(k))
+            .map_or([self.settings.max_speed, self.settings.player_radius], |e| [e.speed, e.radius]);
+        let welcome = self.welcome(net_id, &token, movement);
+        let Some(seat) = self.seats.get_mut(id) else { return };
+        let was_held = matches!(seat.state, SeatState::Held { .. });
         // Newest connection wins: the old one, if still open, is told and closed.
-        if p.held_since.is_none() {
+        if let Some(old) = seat.conn {
             if let Ok(v) = to_msgpack_value(&Bye {
-                reason: "replaced".into(),
+                reason: ByeReason::Replaced,
                 message: "this player connected again elsewhere".into(),
             }) {
-                let _ = p.link.emit(events::BYE, &v);
+                self.transmits.push_back(Transmit::Event {
+                    conn: old,
+                    event: events::BYE.into(),
+                    data: Arc::new(v),
+                    tick: None,
+                });
             }
-            p.link.close();
+            self.transmits.push_back(Transmit::Close { conn: old });
         }
-        self.by_conn.remove(&p.conn);
-        p.conn = t.conn;
-        p.link = t.link;
-        p.client = t.client;
-        p.held_since = None;
-        p.ready = false;
-        p.joined_tick = self.tick;
-        // The new welcome carries the roster; game state comes from `on_reconnect`.
-        p.early.clear();
-        p.needs_snapshot = true;
-        let entity = p.entity;
-        self.by_conn.insert(t.conn, id);
-        if let Some(e) = self.world.get_mut(entity) {
-            e.away = false;
+        seat.client = r.client;
+        seat.state = SeatState::Joining { since: self.tick };
+        seat.needs_snapshot = true;
+        seat.welcome_movement = movement;
+        self.seats.rebind(id, Some(r.conn));
+        if let Some(p) = self.roster.get_mut(id) {
+            p.away = false;
+            if let Some(e) = p.entity.and_then(|k| self.world.get_mut(k)) {
+                e.away = false;
+            }
         }
         tracing::info!(room = %self.name, player = %id, "player resumed its session");
+        self.answer(r.conn, Ok(welcome));
         if was_held {
-            self.hook("on_reconnect", |rules, ctx| rules.on_reconnect(ctx, id));
+            self.hook(Hook::OnReconnect, |rules, ctx| rules.on_reconnect(ctx, id));
+        }
+        self.flush_outbox();
+    }
+
+    /// The connection admitted just now gave up before its `welcome` reached it: undo silently
+    /// (a resume goes back to being held).
+    fn abandon(&mut self, conn: ConnId) {
+        let Some(id) = self.seats.player_of(conn) else { return };
+        let was_ready = self.seats.get(id).is_some_and(|s| s.was_ready);
+        if was_ready {
+            self.hold_player(id);
+        } else {
+            tracing::debug!(room = %self.name, player = %id, "join abandoned by the connection");
+            self.remove_player(id, LeaveReason::Timeout);
+        }
+    }
+
+    fn ready(&mut self, conn: ConnId) {
+        let Some(id) = self.seats.player_of(conn) else { return };
+        let Some(seat) = self.seats.get_mut(id) else { return };
+        if !matches!(seat.state, SeatState::Joining { .. }) {
+            return;
+        }
+        seat.state = SeatState::Ready;
+        seat.was_ready = true;
+        for d in seat.deferred.drain(..) {
+            self.transmits.push_back(Transmit::Event {
+                conn,
+                event: d.event,
+                data: d.data,
+                tick: d.tick,
+            });
+        }
+        if !seat.announced {
+            seat.announced = true;
+            if let Some(p) = self.roster.get(id)
+                && let Ok(v) = to_msgpack_value(&PlayerInfo {
+                    id: p.net_id,
+                    name: p.name.clone(),
+                })
+            {
+                self.notify_all_except(id, events::JOINED, Arc::new(v));
+            }
         }
     }
 
     /// Keeps a dropped player's seat and entity for the hold period; others see it as away.
     fn hold_player(&mut self, id: PlayerId) {
-        let tick = self.tick;
-        let Some(p) = self.players.map.get_mut(&id) else { return };
-        if p.held_since.is_some() {
+        let Some(seat) = self.seats.get_mut(id) else { return };
+        if matches!(seat.state, SeatState::Held { .. }) {
             return;
         }
-        self.by_conn.remove(&p.conn);
-        p.link = Box::new(link::Detached);
-        p.ready = false;
-        p.held_since = Some(tick);
-        let entity = p.entity;
-        if let Some(e) = self.world.get_mut(entity) {
-            e.away = true;
+        seat.state = SeatState::Held { since: self.tick };
+        self.seats.rebind(id, None);
+        if let Some(p) = self.roster.get_mut(id) {
+            p.away = true;
+            if let Some(e) = p.entity.and_then(|k| self.world.get_mut(k)) {
+                e.away = true;
+            }
         }
         tracing::info!(room = %self.name, player = %id, "connection dropped; seat held");
-        self.hook("on_disconnect", |rules, ctx| rules.on_disconnect(ctx, id));
+        self.hook(Hook::OnDisconnect, |rules, ctx| rules.on_disconnect(ctx, id));
+        self.flush_outbox();
     }
 
-    fn ready(&mut self, conn: ConnId) {
-        let Some(p) = self.by_conn.get(&conn).and_then(|id| self.players.map.get_mut(id)) else {
-            return;
-        };
-        p.ready = true;
-        p.was_ready = true;
-        for (event, data) in p.early.drain(..) {
-            let _ = p.link.emit(&event, &data);
+    fn expire_seats(&mut self) {
+        let tick = self.tick;
+        let ready_limit = self.settings.ready_timeout_ticks;
+        let hold = self.settings.hold_ticks;
+        let mut late = Vec::new();
+        let mut expired = Vec::new();
+        for (id, s) in self.seats.iter() {
+            match s.state {
+                SeatState::Joining { since } if tick.saturating_sub(since) > ready_limit => late.push((*id, s.was_ready)),
+                SeatState::Held { since } if tick.saturating_sub(since) > hold => expired.push(*id),
+                _ => {}
+            }
         }
-    }
-
-    fn expire_unready(&mut self) {
-        let limit = self.settings.ready_timeout_ticks;
-        let late: Vec<PlayerId> = self
-            .players
-            .map
-            .iter()
-            .filter(|(_, p)| !p.ready && p.held_since.is_none() && self.tick.saturating_sub(p.joined_tick) > limit)
-            .map(|(id, _)| *id)
-            .collect();
-        for id in late {
-            if self.players.map.get(&id).is_some_and(|p| p.was_ready) {
+        for (id, was_ready) in late {
+            if was_ready {
                 // A resumed connection that died before it was ready: hold the seat again.
                 self.hold_player(id);
             } else {
@@ -752,14 +515,6 @@ impl Room {
                 self.remove_player(id, LeaveReason::Timeout);
             }
         }
-        let hold = self.settings.hold_ticks;
-        let expired: Vec<PlayerId> = self
-            .players
-            .map
-            .iter()
-            .filter(|(_, p)| p.held_since.is_some_and(|t| self.tick.saturating_sub(t) > hold))
-            .map(|(id, _)| *id)
-            .collect();
         for id in expired {
             tracing::info!(room = %self.name, player = %id, "held seat expired");
             self.remove_player(id, LeaveReason::Timeout);
@@ -767,241 +522,215 @@ impl Room {
     }
 
     fn remove_player(&mut self, id: PlayerId, reason: LeaveReason) {
-        if !self.players.map.contains_key(&id) {
+        if self.roster.get(id).is_none() {
             return;
         }
-        self.hook("on_leave", |rules, ctx| rules.on_leave(ctx, id, reason));
-        let Some(p) = self.players.map.remove(&id) else { return };
-        self.by_conn.remove(&p.conn);
-        self.sessions.remove(&p.token);
-        self.world.remove(p.entity);
-        let unused = p.pending.len() as u64;
-        if unused > 0 {
-            self.stats.dropped_for(&p.client, DropReason::UnknownPlayer, unused);
+        self.hook(Hook::OnLeave, |rules, ctx| rules.on_leave(ctx, id, reason));
+        let Some(p) = self.roster.remove(id) else { return };
+        if let Some(k) = p.entity {
+            self.world.remove(k);
         }
+        self.world.release_net_id(p.net_id);
+        if let Some(mut seat) = self.seats.remove(id) {
+            self.sessions.remove(&seat.token);
+            let unused = seat.inputs.discard() as u64;
+            if unused > 0 {
+                self.stats.dropped_for(&seat.client, DropReason::UnknownPlayer, unused);
+            }
+            if reason == LeaveReason::Kicked
+                && let Some(conn) = seat.conn
+            {
+                self.transmits.push_back(Transmit::Close { conn });
+            }
+            if seat.announced
+                && let Ok(v) = to_msgpack_value(&Left { id: p.net_id, reason })
+            {
+                self.notify_all_except(id, events::LEFT, Arc::new(v));
+            }
+        }
+        self.messages.retain(|(from, _)| *from != id);
         tracing::info!(room = %self.name, player = %id, reason = reason.as_str(), "player left");
-        if let Ok(v) = to_msgpack_value(&Left {
-            id: p.net_id,
-            reason: reason.as_str().to_owned(),
-        }) {
-            self.emit_all_except(id, events::LEFT, &v);
-        }
-        if reason == LeaveReason::Kicked {
-            p.link.close();
-        }
+        self.flush_outbox();
     }
 
-    // ---- stage 2: validate ------------------------------------------------------------------
+    // ---- stages 2 to 4: the tick ------------------------------------------------------------
+
+    /// Runs stages 2 to 4 (see the module docs); `mark` is called as each one ends (the runner
+    /// times stages with it; tests pass a no-op).
+    pub fn tick(&mut self, mark: &mut dyn FnMut(Stage)) -> TickOutcome {
+        if self.stopped {
+            return TickOutcome::Stopped;
+        }
+        self.world.tick = self.tick;
+        self.expire_seats();
+        self.validate();
+        mark(Stage::Validate);
+        self.simulate();
+        mark(Stage::Simulate);
+        if self.stopped {
+            return TickOutcome::Stopped;
+        }
+        self.snapshot();
+        mark(Stage::Snapshot);
+        self.tick += 1;
+        self.empty_ticks = if self.roster.is_empty() { self.empty_ticks + 1 } else { 0 };
+        let idle = self.settings.idle_dispose_ticks;
+        if idle > 0 && self.empty_ticks > idle {
+            tracing::info!(room = %self.name, "room empty for its idle period; disposing of it");
+            self.shutdown("the room was empty");
+            return TickOutcome::Stopped;
+        }
+        self.gauges.ticks.store(self.tick, Relaxed);
+        self.gauges.players.store(self.roster.len() as u64, Relaxed);
+        self.gauges.entities.store(self.world.len() as u64, Relaxed);
+        TickOutcome::Continue
+    }
 
     fn validate(&mut self) {
         self.batch.clear();
-        let cap = self.settings.max_inputs_per_tick;
-        let jitter = self.settings.input_jitter_buffer;
-        let mut ids: Vec<PlayerId> = self.players.map.keys().copied().collect();
-        ids.sort_unstable();
-        for id in ids {
-            let Some(p) = self.players.map.get_mut(&id) else {
-                continue;
-            };
-            if p.pending.is_empty() {
-                continue;
-            }
-            // Order by distance ahead of the last applied seq (wrap-aware).
-            let base = if p.any_applied {
-                p.last_applied
-            } else {
-                // Nothing applied yet: start just before the oldest pending input.
-                oldest_seq(&p.pending).wrapping_sub(1)
-            };
-            let mut v: Vec<InputMsg> = p.pending.drain(..).collect();
-            v.sort_by_key(|i| i.seq().wrapping_sub(base));
-            // Drop replays and duplicates first, so only fresh inputs count below.
-            let mut fresh: Vec<InputMsg> = Vec::with_capacity(v.len());
-            let mut newest = base;
-            for i in v {
-                if seq_newer(i.seq(), newest) {
-                    newest = i.seq();
-                    fresh.push(i);
-                } else {
-                    self.stats.dropped_for(&p.client, DropReason::Replay, 1);
-                }
-            }
-            // One input per tick keeps motion even when inputs arrive in uneven bunches; more (up
-            // to the cap) when more than `jitter` would be left waiting, to catch up. A smaller
-            // queue that stands for `DRAIN_AFTER_TICKS` (a client sending exactly one input per
-            // tick after one bunched arrival) is drained by one extra input, so it cannot add a
-            // tick of latency for the rest of the session.
-            let mut allowed = if fresh.len() > 1 + jitter {
-                cap.min(fresh.len() - jitter)
-            } else {
-                1
-            };
-            if fresh.len() > 1 {
-                p.standing_ticks += 1;
-                if p.standing_ticks >= DRAIN_AFTER_TICKS {
-                    allowed = allowed.max(2).min(cap);
-                    p.standing_ticks = 0;
-                }
-            } else {
-                p.standing_ticks = 0;
-            }
-            let mut last = base;
-            let mut taken = 0usize;
-            for i in fresh {
-                if taken == allowed {
-                    p.pending.push_back(i);
-                    continue;
-                }
-                let dir = match validate_direction(i.dx(), i.dy()) {
-                    Ok(d) => d,
-                    Err(_) => {
-                        self.stats.rejected_for(&p.client, RejectReason::NonFinite, 1);
-                        // A rejected input still uses up its sequence number.
-                        last = i.seq();
-                        continue;
-                    }
-                };
-                last = i.seq();
-                taken += 1;
-                self.batch.push(PlayerInput {
-                    player: id,
-                    seq: i.seq(),
+        let policy = self.settings.inputs;
+        let stats = &self.stats;
+        let batch = &mut self.batch;
+        for (id, seat) in self.seats.iter_mut() {
+            let client = &seat.client;
+            seat.inputs.take(&policy, |t| match t {
+                Taken::Applied(i, dir) => batch.push(PlayerInput {
+                    player: *id,
+                    seq: i.seq,
                     dir,
-                    buttons: i.buttons(),
-                });
-            }
-            if last != base {
-                p.last_applied = last;
-                p.any_applied = true;
-            }
+                    buttons: i.buttons,
+                    values: i.values,
+                }),
+                Taken::Replay => stats.dropped_for(client, DropReason::Replay, 1),
+                Taken::NonFinite => stats.rejected_for(client, RejectReason::NonFinite, 1),
+            });
         }
     }
-
-    // ---- stage 3: simulate ------------------------------------------------------------------
 
     fn simulate(&mut self) {
-        let size = self.world.size();
+        let dt = self.settings.dt();
         for inp in &self.batch {
-            let Some(p) = self.players.map.get(&inp.player) else {
-                continue;
-            };
-            self.stats.applied_for(&p.client, 1);
-            let Some(pos) = self.world.get(p.entity).map(|e| e.pos) else {
-                continue;
-            };
-            let next = step(pos, inp.dir, &self.move_params, size, self.world.walls());
-            if let Some(e) = self.world.get_mut(p.entity) {
-                e.pos = next;
+            if let Some(seat) = self.seats.get(inp.player) {
+                self.stats.applied_for(&seat.client, 1);
             }
+            if let Some(key) = self.roster.get(inp.player).and_then(|p| p.entity) {
+                self.world.step_entity(key, inp.dir, dt);
+            }
+        }
+        self.world.step_velocities(dt);
+        for (from, msg) in std::mem::take(&mut self.messages) {
+            self.stats.messages.applied();
+            self.hook(Hook::OnMessage, |rules, ctx| rules.on_message(ctx, from, &msg));
         }
         let batch = std::mem::take(&mut self.batch);
-        self.hook("tick", |rules, ctx| rules.tick(ctx, &batch));
+        self.hook(Hook::Tick, |rules, ctx| rules.tick(ctx, &batch));
         self.batch = batch;
         self.world.enforce_bounds();
-    }
-
-    // ---- stage 4: snapshot ------------------------------------------------------------------
-
-    fn snapshot_due(&self) -> bool {
-        let (t, tr, sr) = (
-            self.tick,
-            u64::from(self.settings.tick_rate),
-            u64::from(self.settings.snapshot_rate),
-        );
-        // A snapshot whenever floor(tick * sr / tr) changes: evenly spread, exact rate.
-        t == 0 || (t * sr) / tr != ((t - 1) * sr) / tr
-    }
-
-    fn snapshot(&mut self) -> Vec<(PlayerId, Bytes)> {
-        let due = self.snapshot_due();
-        if !due && !self.players.map.values().any(|p| p.ready && p.needs_snapshot) {
-            return Vec::new();
-        }
-        build_entity_block(&self.world, &self.quantizer, &mut self.records, &mut self.block);
-        let tick = self.tick as u32;
-        let block = &self.block;
-        self.players
-            .map
-            .iter_mut()
-            .filter(|(_, p)| p.ready && (due || p.needs_snapshot))
-            .map(|(id, p)| {
-                p.needs_snapshot = false;
-                (*id, Bytes::from(encode_snapshot(tick, p.last_applied, block)))
-            })
-            .collect()
-    }
-
-    // ---- stage 5: send ----------------------------------------------------------------------
-
-    fn send(&mut self, docs: Vec<(PlayerId, Bytes)>) {
         self.flush_outbox();
-        let mut gone = Vec::new();
-        for (id, doc) in docs {
-            let Some(p) = self.players.map.get_mut(&id) else {
-                continue;
-            };
-            let len = doc.len() as u64;
-            match p.link.send_snapshot(doc) {
-                Ok(()) => {
-                    p.closed_sends = 0;
-                    self.stats.snapshots_sent.fetch_add(1, Relaxed);
-                    self.stats.snapshot_bytes_sent.fetch_add(len, Relaxed);
-                }
-                Err(LinkError::Full) => {
-                    self.stats.send_buffer_full.fetch_add(1, Relaxed);
-                }
-                Err(LinkError::Closed) => {
-                    // The disconnect handler normally removes the player first; this catches a
-                    // connection that closed without one.
-                    p.closed_sends += 1;
-                    if p.closed_sends > self.settings.snapshot_rate * 5 {
-                        gone.push(id);
-                    }
-                }
-            }
+    }
+
+    fn snapshot(&mut self) {
+        let due = self.settings.snapshot_due(self.tick);
+        let wanted = |s: &Seat| s.state == SeatState::Ready && (due || s.needs_snapshot);
+        if !self.seats.iter().any(|(_, s)| wanted(s)) {
+            return;
         }
-        for id in gone {
-            self.remove_player(id, LeaveReason::Timeout);
+        let since = self.tick.saturating_sub(u64::from(self.settings.tick_rate));
+        self.snap.build(&self.world, &self.quantizer, since);
+        let tick = self.tick as u32;
+        let private_fields = &self.schema.doc().private;
+        for (id, seat) in self.seats.iter_mut() {
+            if !wanted(seat) {
+                continue;
+            }
+            let Some(conn) = seat.conn else { continue };
+            seat.needs_snapshot = false;
+            let entry = self.roster.get(*id);
+            let private = if private_fields.is_empty() {
+                None
+            } else {
+                self.private_buf.clear();
+                let values = entry.map_or(&[][..], |p| p.private.as_slice());
+                pack_private(private_fields, values, &mut self.private_buf);
+                Some(self.private_buf.as_slice())
+            };
+            let movement = entry
+                .and_then(|p| p.entity)
+                .and_then(|k| self.world.get(k))
+                .map(|e| [e.speed, e.radius])
+                .filter(|m| *m != seat.welcome_movement);
+            let doc = encode_snapshot(tick, seat.inputs.ack(), self.snap.shared(), private, movement);
+            self.transmits.push_back(Transmit::Snapshot {
+                conn,
+                doc: Bytes::from(doc),
+            });
         }
     }
+
+    // ---- stage 5 (queued here, written by the runner) ---------------------------------------
 
     fn flush_outbox(&mut self) {
         // Kicks can queue more messages (the `left` notice), so loop until empty.
         while !self.outbox.is_empty() {
             for msg in std::mem::take(&mut self.outbox) {
                 match msg {
-                    Outgoing::Broadcast { event, data } => {
-                        for p in self.players.map.values_mut() {
-                            deliver(p, &event, data.clone(), &self.stats);
+                    Outgoing::Broadcast { event, data, tick } => {
+                        let Some(name) = self.schema.event_name(event).cloned() else { continue };
+                        let data = Arc::new(data);
+                        let ids: Vec<PlayerId> = self.seats.ids().collect();
+                        for id in ids {
+                            self.deliver(id, name.clone(), data.clone(), Some(tick));
                         }
                     }
-                    Outgoing::To { player, event, data } => {
-                        if let Some(p) = self.players.map.get_mut(&player) {
-                            deliver(p, &event, data, &self.stats);
+                    Outgoing::To {
+                        player,
+                        event,
+                        data,
+                        tick,
+                    } => {
+                        if let Some(name) = self.schema.event_name(event).cloned() {
+                            self.deliver(player, name, Arc::new(data), Some(tick));
                         }
                     }
-                    Outgoing::Kick { player, reason } => {
-                        if let Some(p) = self.players.map.get(&player) {
-                            let bye = Bye {
-                                reason: "kicked".into(),
-                                message: reason,
-                            };
-                            if let Ok(v) = to_msgpack_value(&bye) {
-                                let _ = p.link.emit(events::BYE, &v);
-                            }
-                            self.remove_player(player, LeaveReason::Kicked);
+                    Outgoing::Kick { player, detail } => {
+                        let conn = self.seats.get(player).and_then(|s| s.conn);
+                        if let Some(conn) = conn
+                            && let Ok(v) = to_msgpack_value(&Bye {
+                                reason: ByeReason::Kicked,
+                                message: detail,
+                            })
+                        {
+                            self.transmits.push_back(Transmit::Event {
+                                conn,
+                                event: events::BYE.into(),
+                                data: Arc::new(v),
+                                tick: None,
+                            });
                         }
+                        self.remove_player(player, LeaveReason::Kicked);
                     }
                 }
             }
         }
     }
 
-    fn emit_all_except(&mut self, except: PlayerId, event: &str, data: &rmpv::Value) {
-        for (id, p) in self.players.map.iter_mut() {
-            if *id != except {
-                deliver(p, event, data.clone(), &self.stats);
+    /// Sends an event to a player now, or keeps it in the seat until the player is ready.
+    fn deliver(&mut self, id: PlayerId, event: Arc<str>, data: Arc<rmpv::Value>, tick: Option<u32>) {
+        let Some(seat) = self.seats.get_mut(id) else { return };
+        match (seat.state, seat.conn) {
+            (SeatState::Ready, Some(conn)) => self.transmits.push_back(Transmit::Event { conn, event, data, tick }),
+            _ => {
+                if seat.defer(Deferred { event, data, tick }) {
+                    self.stats.events_dropped_held.fetch_add(1, Relaxed);
+                }
             }
+        }
+    }
+
+    fn notify_all_except(&mut self, except: PlayerId, event: &'static str, data: Arc<rmpv::Value>) {
+        let ids: Vec<PlayerId> = self.seats.ids().filter(|i| *i != except).collect();
+        for id in ids {
+            self.deliver(id, event.into(), data.clone(), None);
         }
     }
 
@@ -1009,39 +738,41 @@ impl Room {
 
     /// Runs a rules hook with a context, catching panics. `None` means the hook panicked and the
     /// room has been stopped.
-    fn hook<R>(&mut self, name: &'static str, f: impl FnOnce(&mut dyn GameRules, &mut Ctx<'_>) -> R) -> Option<R> {
+    fn hook<R>(&mut self, hook: Hook, f: impl FnOnce(&mut dyn GameRules, &mut Ctx<'_>) -> R) -> Option<R> {
         if self.stopped {
             return None;
         }
+        self.world.tick = self.tick;
         let mut ctx = Ctx {
             tick: self.tick,
-            dt: self.move_params.dt,
+            tick_rate: self.settings.tick_rate,
             world: &mut self.world,
-            players: &self.players,
+            roster: &mut self.roster,
             outbox: &mut self.outbox,
             rng: &mut self.rng,
+            schema: &self.schema,
+            defaults: PlayerDefaults {
+                speed: self.settings.max_speed,
+                radius: self.settings.player_radius,
+            },
         };
         let rules = &mut *self.rules;
         match catch_unwind(AssertUnwindSafe(|| f(rules, &mut ctx))) {
             Ok(r) => Some(r),
             Err(payload) => {
-                let msg = payload
-                    .downcast_ref::<&str>()
-                    .map(|s| (*s).to_owned())
-                    .or_else(|| payload.downcast_ref::<String>().cloned())
-                    .unwrap_or_else(|| "non-string panic payload".into());
-                tracing::error!(room = %self.name, hook = name, panic = %msg, "game rules panicked; stopping the room");
-                self.fail(name);
+                let msg = panic_message(&*payload);
+                tracing::error!(room = %self.name, hook = hook.name(), panic = %msg, "game rules panicked; stopping the room");
+                self.fail(hook);
                 None
             }
         }
     }
 
-    fn fail(&mut self, hook: &str) {
+    fn fail(&mut self, hook: Hook) {
         self.outbox.clear();
         self.close_all(
-            "room_error",
-            &format!("the game rules failed in `{hook}`; the room was stopped"),
+            ByeReason::RoomError,
+            &format!("the game rules failed in `{}`; the room was stopped", hook.name()),
         );
     }
 
@@ -1050,55 +781,41 @@ impl Room {
         if self.stopped {
             return;
         }
-        self.hook("on_shutdown", |rules, ctx| rules.on_shutdown(ctx));
+        self.hook(Hook::OnShutdown, |rules, ctx| rules.on_shutdown(ctx));
         self.flush_outbox();
-        self.close_all("shutdown", why);
+        self.close_all(ByeReason::Shutdown, why);
     }
 
-    fn close_all(&mut self, reason: &str, message: &str) {
+    fn close_all(&mut self, reason: ByeReason, message: &str) {
         let bye = to_msgpack_value(&Bye {
-            reason: reason.to_owned(),
+            reason,
             message: message.to_owned(),
-        });
-        for (_, p) in self.players.map.drain() {
-            if let Ok(v) = &bye {
-                let _ = p.link.emit(events::BYE, v);
+        })
+        .ok()
+        .map(Arc::new);
+        let ids: Vec<PlayerId> = self.seats.ids().collect();
+        for id in ids {
+            let Some(mut seat) = self.seats.remove(id) else { continue };
+            if let Some(conn) = seat.conn {
+                if let Some(b) = &bye {
+                    self.transmits.push_back(Transmit::Event {
+                        conn,
+                        event: events::BYE.into(),
+                        data: b.clone(),
+                        tick: None,
+                    });
+                }
+                self.transmits.push_back(Transmit::Close { conn });
             }
-            p.link.close();
-            self.sessions.remove(&p.token);
+            self.sessions.remove(&seat.token);
             self.stats
-                .dropped_for(&p.client, DropReason::UnknownPlayer, p.pending.len() as u64);
+                .dropped_for(&seat.client, DropReason::UnknownPlayer, seat.inputs.discard() as u64);
         }
-        self.by_conn.clear();
+        for _ in self.messages.drain(..) {
+            self.stats.messages.dropped(crate::stats::MessageDrop::UnknownPlayer);
+        }
         self.stopped = true;
         self.gauges.players.store(0, Relaxed);
-    }
-}
-
-/// The oldest sequence number among `pending`, wrap-aware: the one the others are newer than.
-fn oldest_seq(pending: &VecDeque<InputMsg>) -> u32 {
-    let Some(first) = pending.front().map(|i| i.seq()) else {
-        return 0;
-    };
-    // Measure every seq relative to the first arrival, shifted so that slightly older ones
-    // (reordered in flight) sort before it.
-    pending
-        .iter()
-        .map(|i| i.seq())
-        .min_by_key(|s| s.wrapping_sub(first).wrapping_add(1 << 30))
-        .unwrap_or(first)
-}
-
-fn deliver(p: &mut Player, event: &str, data: rmpv::Value, stats: &Stats) {
-    if !p.ready {
-        // Bounded: a player stays unready for at most `ready_timeout_ticks`.
-        if p.early.len() < 64 {
-            p.early.push((event.to_owned(), data));
-        }
-        return;
-    }
-    if let Err(LinkError::Full) = p.link.emit(event, &data) {
-        stats.send_buffer_full.fetch_add(1, Relaxed);
     }
 }
 

@@ -4,18 +4,17 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
 
-use super::{Overrides, Refusal, Room, RoomHandle, Sessions, spawn_room};
-use crate::rules::GameRules;
-use crate::stats::Stats;
+use tickstate_shared::reasons::{JoinRefusal, Refusal};
 
-/// Makes the rules value for a new room, given the room's name.
-pub type RulesFactory = Arc<dyn Fn(&str) -> Box<dyn GameRules> + Send + Sync>;
+use super::{Room, RoomHandle, RoomPolicy, Sessions, spawn_room};
+use crate::rules::Game;
+use crate::stats::Stats;
 
 /// Every room of the server, by name.
 pub struct Rooms {
     rooms: Mutex<HashMap<String, RoomHandle>>,
-    factory: RulesFactory,
-    overrides: Overrides,
+    game: Game,
+    policy: RoomPolicy,
     stats: Arc<Stats>,
     seed: Option<u64>,
     max_rooms: usize,
@@ -38,8 +37,8 @@ impl std::fmt::Debug for Rooms {
 impl Rooms {
     /// An empty registry.
     pub fn new(
-        factory: RulesFactory,
-        overrides: Overrides,
+        game: Game,
+        policy: RoomPolicy,
         stats: Arc<Stats>,
         seed: Option<u64>,
         max_rooms: usize,
@@ -48,8 +47,8 @@ impl Rooms {
             max_rooms,
             sessions: Arc::default(),
             rooms: Mutex::new(HashMap::new()),
-            factory,
-            overrides,
+            game,
+            policy,
             stats,
             seed,
             created: AtomicU64::new(0),
@@ -61,10 +60,10 @@ impl Rooms {
     /// because its rules failed).
     ///
     /// # Errors
-    /// A [`Refusal`] when the server is shutting down or the room cannot be created.
-    pub fn get_or_create(&self, name: &str) -> Result<RoomHandle, Refusal> {
+    /// A refusal when the server is shutting down or the room cannot be created.
+    pub fn get_or_create(&self, name: &str) -> Result<RoomHandle, JoinRefusal> {
         if self.closing.load(SeqCst) {
-            return Err(Refusal("shutting_down".into()));
+            return Err(Refusal::ShuttingDown.into());
         }
         let mut rooms = self.rooms.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(h) = rooms.get(name) {
@@ -76,28 +75,26 @@ impl Rooms {
         // Each room is a thread ticking at its rate: bound how many clients can make.
         let live = rooms.values().filter(|r| r.is_alive()).count();
         if self.max_rooms > 0 && live >= self.max_rooms {
-            return Err(Refusal("too_many_rooms".into()));
+            return Err(Refusal::TooManyRooms.into());
         }
         let n = self.created.fetch_add(1, SeqCst);
         let seed = self.seed.map_or_else(rand::random, |s| s.wrapping_add(n));
-        let room = Room::new(
-            name,
-            (self.factory)(name),
-            self.overrides,
-            self.stats.clone(),
-            self.sessions.clone(),
-            seed,
-        )
-        .map_err(|e| {
-            tracing::error!(room = name, error = %e, "cannot create room");
-            Refusal("room_unavailable".into())
-        })?;
+        let room = Room::new(name, &self.game, self.policy, self.stats.clone(), self.sessions.clone(), seed)
+            .map_err(|e| {
+                tracing::error!(room = name, error = %e, "cannot create room");
+                JoinRefusal::new(Refusal::RoomUnavailable)
+            })?;
         let handle = spawn_room(room, self.stats.clone()).map_err(|e| {
             tracing::error!(room = name, error = %e, "cannot start room");
-            Refusal("room_unavailable".into())
+            JoinRefusal::new(Refusal::RoomUnavailable)
         })?;
         rooms.insert(name.to_owned(), handle.clone());
         Ok(handle)
+    }
+
+    /// The game every room plays.
+    pub fn game(&self) -> &Game {
+        &self.game
     }
 
     /// Live resume tokens and their rooms.
@@ -116,7 +113,7 @@ impl Rooms {
     ///
     /// # Errors
     /// As [`Rooms::get_or_create`].
-    pub fn pick(&self, default_name: &str) -> Result<RoomHandle, Refusal> {
+    pub fn pick(&self, default_name: &str) -> Result<RoomHandle, JoinRefusal> {
         let best = {
             let rooms = self.rooms.lock().unwrap_or_else(|p| p.into_inner());
             rooms

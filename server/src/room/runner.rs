@@ -1,4 +1,9 @@
-//! The room's tick loop, on its own OS thread.
+//! Running a room: its channels, its links, and its tick loop on its own OS thread.
+//!
+//! [`RoomRunner`] is the one place where a room meets I/O: it feeds the room core what arrived on
+//! the room's channels, ticks it, and writes the core's transmits to the players' links (answering
+//! joins on their reply channels). [`spawn_room`] runs a runner on a thread at the room's rate;
+//! tests and benchmarks step one by hand ([`super::driver`]).
 //!
 //! Ticks start on absolute deadlines (`start + n * period`), not "sleep after work", so the rate does
 //! not drift with the work done. A late loop runs the ticks it missed back to back, but at most
@@ -6,28 +11,181 @@
 //! never builds a backlog. The thread is separate from the async runtime, so socket I/O and
 //! fan-out work on the runtime cannot delay a tick's start.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::sync::atomic::Ordering::{Relaxed, SeqCst};
-use std::sync::mpsc::{self, Receiver, Sender, SyncSender, TrySendError};
+use std::sync::mpsc::{self, Receiver, Sender, SyncSender, TryRecvError, TrySendError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use super::{Control, InputEnvelope, Room, RoomError, RoomGauges, RoomSettings, TickOutcome};
-use crate::stats::{DropReason, STAGES, Stats, TickSample};
+use tickstate_shared::protocol::Welcome;
+use tickstate_shared::reasons::{JoinRefusal, LeaveReason};
+use tokio::sync::oneshot;
+
+use super::link::{LinkError, PlayerLink};
+use super::mailbox::{ConnId, Control, Event, InputEnvelope, MessageEnvelope, Transmit};
+use super::{Room, RoomError, RoomGauges, RoomSettings, Stage, TickOutcome};
+use crate::stats::{DropReason, MessageDrop, STAGES, Stats, TickSample};
 
 /// Ticks run back to back at most when the loop is late.
 pub const MAX_CATCH_UP: u32 = 3;
 
-/// Capacity of a room's input channel (inputs from every connection).
-pub const INPUT_QUEUE: usize = 8192;
+/// Capacity of a room's inbound channel (inputs and messages from every connection).
+pub const INBOUND_QUEUE: usize = 8192;
+
+/// What arrives on a room's bounded inbound channel.
+#[derive(Debug)]
+pub enum Inbound {
+    /// An input.
+    Input(InputEnvelope),
+    /// A decoded client message.
+    Message(MessageEnvelope),
+}
+
+type Reply = oneshot::Sender<Result<Welcome, JoinRefusal>>;
+
+/// A room core with its links: feeds it, ticks it, and writes what it sends.
+pub struct RoomRunner {
+    room: Room,
+    links: HashMap<ConnId, Box<dyn PlayerLink>>,
+    pending: HashMap<ConnId, (Box<dyn PlayerLink>, Reply)>,
+    closed_sends: HashMap<ConnId, u32>,
+    stats: Arc<Stats>,
+}
+
+impl RoomRunner {
+    /// A runner for `room`, counting into `stats`.
+    pub fn new(room: Room, stats: Arc<Stats>) -> Self {
+        Self {
+            room,
+            links: HashMap::new(),
+            pending: HashMap::new(),
+            closed_sends: HashMap::new(),
+            stats,
+        }
+    }
+
+    /// The room core.
+    pub fn room(&self) -> &Room {
+        &self.room
+    }
+
+    /// Hands a control message to the room (a join's link and reply are kept here until the
+    /// room answers).
+    pub fn control(&mut self, c: Control) {
+        match c {
+            Control::Join(t) => {
+                let conn = t.request.conn;
+                self.pending.insert(conn, (t.link, t.reply));
+                self.room.handle_event(Event::Join(t.request));
+            }
+            Control::Ready(conn) => self.room.handle_event(Event::Ready(conn)),
+            Control::Leave { conn, reason, hold } => {
+                self.links.remove(&conn);
+                self.closed_sends.remove(&conn);
+                self.room.handle_event(Event::Leave { conn, reason, hold });
+            }
+            Control::Shutdown => self.room.handle_event(Event::Shutdown),
+        }
+        self.flush();
+    }
+
+    /// Hands an input or message to the room.
+    pub fn inbound(&mut self, i: Inbound) {
+        match i {
+            Inbound::Input(env) => self.room.handle_input(env),
+            Inbound::Message(env) => self.room.handle_message(env),
+        }
+    }
+
+    /// Stages 2-4 (the room), then stage 5 (writing to the links).
+    pub fn tick(&mut self, mark: &mut dyn FnMut(Stage)) -> TickOutcome {
+        let outcome = self.room.tick(mark);
+        self.flush();
+        mark(Stage::Send);
+        outcome
+    }
+
+    /// Writes every queued transmit to its link.
+    pub fn flush(&mut self) {
+        let snapshot_rate = self.room.settings().snapshot_rate;
+        while let Some(t) = self.room.poll_transmit() {
+            match t {
+                Transmit::Answer { conn, result } => {
+                    let Some((link, reply)) = self.pending.remove(&conn) else { continue };
+                    match result {
+                        Ok(w) => {
+                            if reply.send(Ok(*w)).is_err() {
+                                // The connection gave up waiting: undo its join.
+                                self.room.handle_event(Event::Abandoned(conn));
+                            } else {
+                                self.links.insert(conn, link);
+                            }
+                        }
+                        Err(why) => {
+                            let _ = reply.send(Err(why));
+                        }
+                    }
+                }
+                Transmit::Snapshot { conn, doc } => {
+                    let Some(link) = self.links.get(&conn) else { continue };
+                    let len = doc.len() as u64;
+                    match link.send_snapshot(doc) {
+                        Ok(()) => {
+                            self.closed_sends.remove(&conn);
+                            self.stats.snapshots_sent.fetch_add(1, Relaxed);
+                            self.stats.snapshot_bytes_sent.fetch_add(len, Relaxed);
+                        }
+                        Err(LinkError::Full) => {
+                            self.stats.send_buffer_full.fetch_add(1, Relaxed);
+                        }
+                        Err(LinkError::Closed) => {
+                            // The disconnect handler normally tells the room first; this catches a
+                            // connection that closed without one.
+                            let n = self.closed_sends.entry(conn).or_default();
+                            *n += 1;
+                            if *n > snapshot_rate * 5 {
+                                self.links.remove(&conn);
+                                self.closed_sends.remove(&conn);
+                                self.room.handle_event(Event::Leave {
+                                    conn,
+                                    reason: LeaveReason::Timeout,
+                                    hold: true,
+                                });
+                            }
+                        }
+                    }
+                }
+                Transmit::Event {
+                    conn,
+                    event,
+                    data,
+                    tick,
+                } => {
+                    if let Some(link) = self.links.get(&conn)
+                        && let Err(LinkError::Full) = link.emit(&event, &data, tick)
+                    {
+                        self.stats.send_buffer_full.fetch_add(1, Relaxed);
+                    }
+                }
+                Transmit::Close { conn } => {
+                    if let Some(link) = self.links.remove(&conn) {
+                        link.close();
+                    }
+                    self.closed_sends.remove(&conn);
+                }
+            }
+        }
+    }
+}
 
 /// How the network layer reaches a room: two channels, plus what `/stats` shows of it.
 #[derive(Clone)]
 pub struct RoomHandle {
     name: Arc<str>,
     control: Sender<Control>,
-    inputs: SyncSender<InputEnvelope>,
+    inbound: SyncSender<Inbound>,
     settings: Arc<RoomSettings>,
     gauges: Arc<RoomGauges>,
     alive: Arc<AtomicBool>,
@@ -54,16 +212,30 @@ impl RoomHandle {
     }
 
     /// Sends a control message; `false` when the room has stopped.
-    pub fn control(&self, c: Control) -> bool {
+    pub fn send_control(&self, c: Control) -> bool {
         self.control.send(c).is_ok()
     }
 
     /// Queues an input without waiting. A full queue or a stopped room drops it (and counts it).
-    pub fn input(&self, env: InputEnvelope) {
-        match self.inputs.try_send(env) {
+    pub fn send_input(&self, env: InputEnvelope) {
+        match self.inbound.try_send(Inbound::Input(env)) {
             Ok(()) => {}
-            Err(TrySendError::Full(env)) => self.stats.dropped_for(&env.client, DropReason::QueueFull, 1),
-            Err(TrySendError::Disconnected(env)) => self.stats.dropped_for(&env.client, DropReason::UnknownPlayer, 1),
+            Err(TrySendError::Full(Inbound::Input(env))) => {
+                self.stats.dropped_for(&env.client, DropReason::QueueFull, 1)
+            }
+            Err(TrySendError::Disconnected(Inbound::Input(env))) => {
+                self.stats.dropped_for(&env.client, DropReason::UnknownPlayer, 1)
+            }
+            Err(_) => {}
+        }
+    }
+
+    /// Queues a client message without waiting. A full queue or a stopped room drops it (counted).
+    pub fn send_message(&self, env: MessageEnvelope) {
+        match self.inbound.try_send(Inbound::Message(env)) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_)) => self.stats.messages.dropped(MessageDrop::QueueFull),
+            Err(TrySendError::Disconnected(_)) => self.stats.messages.dropped(MessageDrop::UnknownPlayer),
         }
     }
 
@@ -81,19 +253,83 @@ impl RoomHandle {
     }
 }
 
+/// The two receiving ends of a room's channels.
+pub struct RoomInbox {
+    control: Receiver<Control>,
+    inbound: Receiver<Inbound>,
+}
+
+impl RoomInbox {
+    /// Feeds everything waiting into `runner` (stage 1). Returns false when every handle is gone
+    /// (nobody can reach the room any more).
+    pub fn drain_into(&self, runner: &mut RoomRunner) -> bool {
+        loop {
+            match self.control.try_recv() {
+                Ok(c) => runner.control(c),
+                Err(TryRecvError::Empty) => break,
+                Err(TryRecvError::Disconnected) => return false,
+            }
+        }
+        // The inbound channel is bounded, so this loop is too.
+        while let Ok(i) = self.inbound.try_recv() {
+            runner.inbound(i);
+        }
+        true
+    }
+
+    /// Counts what was still queued when the room ended.
+    fn drop_rest(&self, stats: &Stats) {
+        for i in self.inbound.try_iter() {
+            match i {
+                Inbound::Input(env) => stats.dropped_for(&env.client, DropReason::UnknownPlayer, 1),
+                Inbound::Message(_) => stats.messages.dropped(MessageDrop::UnknownPlayer),
+            }
+        }
+    }
+}
+
+/// A room's channels: the handle for the network layer and the inbox for its runner.
+pub fn channels(
+    room: &Room,
+    stats: Arc<Stats>,
+) -> (
+    RoomHandle,
+    RoomInbox,
+    Arc<AtomicBool>,
+    Arc<std::sync::Mutex<Option<JoinHandle<()>>>>,
+) {
+    let (control_tx, control_rx) = mpsc::channel();
+    let (inbound_tx, inbound_rx) = mpsc::sync_channel(INBOUND_QUEUE);
+    let alive = Arc::new(AtomicBool::new(true));
+    let thread = Arc::new(std::sync::Mutex::new(None));
+    let handle = RoomHandle {
+        name: room.name().into(),
+        control: control_tx,
+        inbound: inbound_tx,
+        settings: Arc::new(room.settings().clone()),
+        gauges: room.gauges(),
+        alive: alive.clone(),
+        stats,
+        thread: thread.clone(),
+    };
+    (
+        handle,
+        RoomInbox {
+            control: control_rx,
+            inbound: inbound_rx,
+        },
+        alive,
+        thread,
+    )
+}
+
 /// Starts `room`'s tick loop on a new thread named `room-<name>`.
 ///
 /// # Errors
 /// [`RoomError::Thread`] when the OS cannot start the thread.
 pub fn spawn_room(room: Room, stats: Arc<Stats>) -> Result<RoomHandle, RoomError> {
-    let (control_tx, control_rx) = mpsc::channel();
-    let (input_tx, input_rx) = mpsc::sync_channel(INPUT_QUEUE);
-    let alive = Arc::new(AtomicBool::new(true));
-    let handle_alive = alive.clone();
+    let (handle, inbox, alive, thread_slot) = channels(&room, stats.clone());
     let name: Arc<str> = room.name().into();
-    let settings = Arc::new(room.settings().clone());
-    let gauges = room.gauges();
-    let thread_stats = stats.clone();
     // Closing a socket makes socketioxide spawn its disconnect handler, which needs a Tokio
     // context: the room thread enters the caller's runtime (it never blocks on it).
     let runtime = tokio::runtime::Handle::try_current().ok();
@@ -101,45 +337,26 @@ pub fn spawn_room(room: Room, stats: Arc<Stats>) -> Result<RoomHandle, RoomError
         .name(format!("room-{name}"))
         .spawn(move || {
             let _guard = runtime.as_ref().map(|h| h.enter());
-            let room_name = room.name().to_owned();
-            let loop_stats = thread_stats.clone();
-            if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                run_loop(room, &control_rx, &input_rx, &loop_stats)
-            }))
-            .is_err()
-            {
+            let mut runner = RoomRunner::new(room, stats.clone());
+            if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_loop(&mut runner, &inbox, &stats))).is_err() {
                 // Hooks are guarded inside the room; this is an engine bug. Contain it to this room.
-                tracing::error!(room = %room_name, "room tick loop panicked; the room is stopped");
+                tracing::error!(room = %name, "room tick loop panicked; the room is stopped");
             }
             alive.store(false, SeqCst);
-            // Account for inputs that were still queued when the loop ended.
-            for env in input_rx.try_iter() {
-                thread_stats.dropped_for(&env.client, DropReason::UnknownPlayer, 1);
-            }
+            inbox.drop_rest(&stats);
         })
         .map_err(|e| RoomError::Thread(e.to_string()))?;
-    Ok(RoomHandle {
-        name,
-        control: control_tx,
-        inputs: input_tx,
-        settings,
-        gauges,
-        alive: handle_alive,
-        stats,
-        thread: Arc::new(std::sync::Mutex::new(Some(thread))),
-    })
+    *thread_slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(thread);
+    Ok(handle)
 }
 
-fn run_loop(mut room: Room, control: &Receiver<Control>, inputs: &Receiver<InputEnvelope>, stats: &Stats) {
-    let period = Duration::from_secs_f64(1.0 / f64::from(room.settings().tick_rate));
-    let gauges = room.gauges();
+fn run_loop(runner: &mut RoomRunner, inbox: &RoomInbox, stats: &Stats) {
+    let settings = runner.room().settings().clone();
+    let period = Duration::from_secs_f64(1.0 / f64::from(settings.tick_rate));
+    let gauges = runner.room().gauges();
+    let name = runner.room().name().to_owned();
     let mut deadline = Instant::now();
-    tracing::info!(
-        room = room.name(),
-        tick_rate = room.settings().tick_rate,
-        snapshot_rate = room.settings().snapshot_rate,
-        "room started"
-    );
+    tracing::info!(room = %name, tick_rate = settings.tick_rate, snapshot_rate = settings.snapshot_rate, "room started");
     loop {
         let now = Instant::now();
         if now < deadline {
@@ -149,11 +366,18 @@ fn run_loop(mut room: Room, control: &Receiver<Control>, inputs: &Receiver<Input
         let lateness = now - deadline;
         let mut stages = [0u32; STAGES];
         let mut last = now;
-        let outcome = room.tick(control, inputs, &mut |stage| {
+        let mut mark = |stage: Stage| {
             let t = Instant::now();
             stages[stage as usize] = micros(t - last);
             last = t;
-        });
+        };
+        let reachable = inbox.drain_into(runner);
+        mark(Stage::Receive);
+        if !reachable {
+            // Every handle is gone: nobody can reach this room any more.
+            runner.control(Control::Shutdown);
+        }
+        let outcome = runner.tick(&mut mark);
         let took = now.elapsed();
         let sample = TickSample {
             duration_us: micros(took),
@@ -177,10 +401,10 @@ fn run_loop(mut room: Room, control: &Receiver<Control>, inputs: &Receiver<Input
             let skipped = (behind.as_nanos() / period.as_nanos().max(1)) as u64;
             gauges.skipped_ticks.fetch_add(skipped, Relaxed);
             deadline = Instant::now();
-            tracing::warn!(room = room.name(), skipped, "tick loop fell behind; skipped ticks");
+            tracing::warn!(room = %name, skipped, "tick loop fell behind; skipped ticks");
         }
     }
-    tracing::info!(room = room.name(), ticks = room.tick_number(), "room stopped");
+    tracing::info!(room = %name, ticks = runner.room().tick_number(), "room stopped");
 }
 
 fn micros(d: Duration) -> u32 {

@@ -1,54 +1,100 @@
-//! Building the snapshot entity block from the world.
+//! Building the part of a snapshot every recipient shares: the entity records and the teleport
+//! list, packed once per snapshot tick.
 
-use tickstate_shared::codec::encode_entities;
-use tickstate_shared::snapshot::{EntityRecord, Quantizer};
+use tickstate_shared::codec::{SharedBlock, write_record};
+use tickstate_shared::snapshot::{Quantizer, RecordHead};
 
 use super::world::World;
 
-/// Writes every entity of `world` as snapshot records into `out` (cleared first).
-///
-/// Called once per snapshot tick; the block is shared by every recipient, each getting its own
-/// `tick`/`ack` header around it.
-pub fn build_entity_block(world: &World, quantizer: &Quantizer, records: &mut Vec<EntityRecord>, out: &mut Vec<u8>) {
-    records.clear();
-    records.extend(world.iter().map(|(_, e)| {
-        let (x, y) = quantizer.quantize(e.pos.x, e.pos.y);
-        EntityRecord {
-            id: e.net_id(),
-            // Bit 7 marks an entity whose player is away (seat held); kinds use bits 0-6.
-            kind: (e.kind & 0x7f) | if e.is_away() { 0x80 } else { 0 },
-            x,
-            y,
+/// Reusable buffers for [`SnapshotBuilder::build`].
+#[derive(Debug, Default)]
+pub struct SnapshotBuilder {
+    records: Vec<u8>,
+    teleports: Vec<u8>,
+    shared: SharedBlock,
+}
+
+impl SnapshotBuilder {
+    /// Packs every entity of `world` and the teleports at or after tick `since` into the shared
+    /// block (returned, and kept for the next call's buffers).
+    pub fn build(&mut self, world: &World, quantizer: &Quantizer, since: u64) -> &SharedBlock {
+        self.records.clear();
+        self.teleports.clear();
+        let schema = world.schema().clone();
+        for (_, e) in world.iter() {
+            let (x, y) = quantizer.quantize(e.pos.x, e.pos.y);
+            let head = RecordHead {
+                id: e.net_id(),
+                kind: e.kind().id(),
+                away: e.is_away(),
+                x,
+                y,
+            };
+            match schema.kind_layout(e.kind().id()) {
+                Some(layout) => write_record(&head, &layout.fields, e.values(), &mut self.records),
+                None => write_record(&head, &[], &[], &mut self.records),
+            }
+            if let Some(t) = e.teleported_at.filter(|t| *t >= since) {
+                self.teleports.extend_from_slice(&e.net_id().to_le_bytes());
+                self.teleports.extend_from_slice(&(t as u32).to_le_bytes());
+            }
         }
-    }));
-    out.clear();
-    encode_entities(records, out);
+        self.shared.set(&self.records, &self.teleports);
+        &self.shared
+    }
+
+    /// The block of the last [`SnapshotBuilder::build`].
+    pub fn shared(&self) -> &SharedBlock {
+        &self.shared
+    }
+
+    /// Bytes of entity records in the last build (without MessagePack framing).
+    pub fn record_bytes(&self) -> usize {
+        self.records.len()
+    }
 }
 
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
-    use super::*;
+    use std::sync::Arc;
+
     use glam::Vec2;
     use tickstate_shared::codec::{decode_snapshot, encode_snapshot};
+    use tickstate_shared::schema::FieldValue;
+
+    use super::*;
+    use crate::schema::SchemaBuilder;
 
     #[test]
-    fn block_holds_every_entity_quantized() {
-        let mut w = World::new(Vec2::new(1000.0, 500.0), vec![]);
-        let a = w.spawn(1, Vec2::new(250.0, 125.0), 5.0).unwrap();
-        w.spawn(3, Vec2::new(999.0, 1.0), 0.5).unwrap();
+    fn block_holds_every_entity_with_its_fields_and_the_recent_teleports() {
+        let mut s = SchemaBuilder::new("t");
+        let mut ship = s.kind(1, "ship");
+        let angle = ship.angle("angle", 8);
+        let ship = ship.done();
+        let star = s.kind(3, "star").done();
+        let schema = Arc::new(s.build().unwrap());
+        let mut w = World::new(Vec2::new(1000.0, 500.0), vec![], schema.clone());
+        let a = w.spawn(ship, Vec2::new(250.0, 125.0), 5.0).unwrap();
+        w.set(a, angle, std::f32::consts::PI);
+        let b = w.spawn(star, Vec2::new(999.0, 1.0), 0.5).unwrap();
+        w.tick = 10;
+        w.teleport(b, Vec2::new(500.0, 250.0));
         let qz = Quantizer::new(1000.0, 500.0);
-        let (mut recs, mut block) = (Vec::new(), Vec::new());
-        build_entity_block(&w, &qz, &mut recs, &mut block);
-        assert_eq!(block.len(), 2 * EntityRecord::SIZE);
-        let snap = decode_snapshot(&encode_snapshot(9, 0, &block)).unwrap();
-        let ra = snap
-            .entities
-            .iter()
-            .find(|r| r.id == w.get(a).unwrap().net_id())
-            .unwrap();
-        let (x, y) = qz.dequantize(ra.x, ra.y);
+        let mut sb = SnapshotBuilder::default();
+        sb.build(&w, &qz, 0);
+        assert_eq!(sb.record_bytes(), 8 + 7);
+        let doc = encode_snapshot(9, 0, sb.shared(), None, None);
+        let snap = decode_snapshot(&doc, schema.record_layout()).unwrap();
+        let ra = snap.entity(w.get(a).unwrap().net_id()).unwrap();
+        let (x, y) = qz.dequantize(ra.head.x, ra.head.y);
         assert!((x - 250.0).abs() < 0.01 && (y - 125.0).abs() < 0.01);
-        assert_eq!(ra.kind, 1);
+        assert_eq!(ra.head.kind, 1);
+        let FieldValue::Angle(got) = ra.fields[0] else { panic!() };
+        assert!((got - std::f32::consts::PI).abs() < 0.02);
+        assert_eq!(snap.teleports, vec![(w.get(b).unwrap().net_id(), 10)]);
+        sb.build(&w, &qz, 11);
+        let doc = encode_snapshot(70, 0, sb.shared(), None, None);
+        assert!(decode_snapshot(&doc, schema.record_layout()).unwrap().teleports.is_empty(), "old teleports age out");
     }
 }

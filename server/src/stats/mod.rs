@@ -50,12 +50,110 @@ macro_rules! reasons {
 reasons!(
     /// Why an input was rejected: the client sent something invalid.
     RejectReason {
-        /// Not the MessagePack array `[u32, number, number, u32]`.
+        /// Not the MessagePack array `[u32, number, number, u32, ...]`.
         Parse => "parse",
-        /// A NaN or infinite direction component.
+        /// A NaN or infinite direction component or game field.
         NonFinite => "non_finite",
+        /// A game field of the wrong type (a string for a number, a float for an integer).
+        WrongType => "wrong_type",
+        /// A game field outside its declared range.
+        OutOfRange => "out_of_range",
     }
 );
+
+reasons!(
+    /// Why a client message was refused: the client sent something it should not have.
+    MessageReject {
+        /// The event name is not one of the game's messages.
+        Unknown => "unknown",
+        /// The payload is larger or deeper than the message allows.
+        TooLarge => "too_large",
+        /// The payload does not have the message's type.
+        BadPayload => "bad_payload",
+    }
+);
+
+reasons!(
+    /// Why a well-formed client message was not delivered.
+    MessageDrop {
+        /// The client sent messages faster than its message rate allows.
+        Rate => "rate",
+        /// The room's inbound queue was full.
+        QueueFull => "queue_full",
+        /// It arrived from a connection that is not (or no longer) a player.
+        UnknownPlayer => "unknown_player",
+    }
+);
+
+/// Client message accounting: `received == applied + rejected + dropped (+ in flight)`.
+#[derive(Debug, Default)]
+pub struct MessageStats {
+    received: AtomicU64,
+    applied: AtomicU64,
+    rejected: ReasonCounters<3>,
+    dropped: ReasonCounters<3>,
+}
+
+impl MessageStats {
+    /// Counts a message event that reached the server (declared or not).
+    pub fn received(&self) {
+        self.received.fetch_add(1, Relaxed);
+    }
+    /// Counts a message handed to the game rules.
+    pub fn applied(&self) {
+        self.applied.fetch_add(1, Relaxed);
+    }
+    /// Counts a refused message.
+    pub fn rejected(&self, r: MessageReject) {
+        self.rejected.add(r as usize, 1);
+    }
+    /// Counts a dropped message.
+    pub fn dropped(&self, r: MessageDrop) {
+        self.dropped.add(r as usize, 1);
+    }
+    /// The accounting as served on `/stats`.
+    pub fn snapshot(&self) -> MessageCounts {
+        let applied = self.applied.load(Relaxed);
+        let rejected: Vec<(&'static str, u64)> = MessageReject::ALL
+            .iter()
+            .map(|r| (r.as_str(), self.rejected.get(*r as usize)))
+            .collect();
+        let dropped: Vec<(&'static str, u64)> = MessageDrop::ALL
+            .iter()
+            .map(|r| (r.as_str(), self.dropped.get(*r as usize)))
+            .collect();
+        let received = self.received.load(Relaxed);
+        let (rt, dt) = (self.rejected.total(), self.dropped.total());
+        MessageCounts {
+            received,
+            applied,
+            rejected,
+            dropped,
+            rejected_total: rt,
+            dropped_total: dt,
+            in_flight: received.saturating_sub(applied + rt + dt),
+        }
+    }
+}
+
+/// Message accounting at one moment.
+#[derive(Debug, Clone, Serialize)]
+pub struct MessageCounts {
+    /// Messages that reached the server.
+    pub received: u64,
+    /// Delivered to the rules.
+    pub applied: u64,
+    /// Refusals by reason.
+    pub rejected: Vec<(&'static str, u64)>,
+    /// Drops by reason.
+    pub dropped: Vec<(&'static str, u64)>,
+    /// Sum of `rejected`.
+    pub rejected_total: u64,
+    /// Sum of `dropped`.
+    pub dropped_total: u64,
+    /// Received but not yet delivered or dropped.
+    pub in_flight: u64,
+}
 
 reasons!(
     /// Why a well-formed input was not applied.
@@ -159,6 +257,10 @@ pub struct Stats {
     pub snapshot_bytes_sent: AtomicU64,
     /// Messages that could not be queued because a socket's buffer was full.
     pub send_buffer_full: AtomicU64,
+    /// Client message accounting.
+    pub messages: MessageStats,
+    /// Game events dropped because a held (disconnected) player had too many waiting.
+    pub events_dropped_held: AtomicU64,
     /// Tick timing histograms for `/metrics`.
     pub tick_histograms: TickHistograms,
 }
@@ -289,7 +391,10 @@ mod tests {
         let i = s.inputs();
         assert_eq!(i.received, i.applied + i.rejected_total + i.dropped_total + i.in_flight);
         assert_eq!(i.in_flight, 2);
-        assert_eq!(i.rejected, vec![("parse", 0), ("non_finite", 2)]);
+        assert_eq!(
+            i.rejected,
+            vec![("parse", 0), ("non_finite", 2), ("wrong_type", 0), ("out_of_range", 0)]
+        );
     }
 
     #[test]

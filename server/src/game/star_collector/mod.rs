@@ -4,24 +4,15 @@
 //! random free spots; a ship touching a star scores a point for its team and the star reappears
 //! elsewhere. Scores go to every player as the `scores` event `{ red, blue }`.
 //!
-//! Everything here uses only the public API a game author has: [`GameRules`], [`Ctx`], the
-//! [`World`](crate::sim::World). The engine does movement and validation; these rules add teams,
-//! stars and scores.
+//! Everything here uses only the prelude a game author has. The engine does movement and
+//! validation; these rules add teams, stars and scores. The kinds have no fields, so a record is
+//! the 7-byte head.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
-use glam::Vec2;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use crate::rules::{Ctx, GameRules, LeaveReason, PlayerId, PlayerInput, RulesConfig, Spawn};
-use crate::sim::{EntityKey, Rect};
-
-/// Entity kind of a red ship.
-pub const KIND_RED_SHIP: u8 = 1;
-/// Entity kind of a blue ship.
-pub const KIND_BLUE_SHIP: u8 = 2;
-/// Entity kind of a star.
-pub const KIND_STAR: u8 = 3;
+use crate::prelude::*;
 
 const STARS: usize = 6;
 const STAR_RADIUS: f32 = 12.0;
@@ -38,7 +29,7 @@ pub enum Team {
 }
 
 /// The `scores` event.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct Scores {
     /// Red team's points.
     pub red: u32,
@@ -46,15 +37,57 @@ pub struct Scores {
     pub blue: u32,
 }
 
+/// The declared kinds and event.
+#[derive(Debug, Clone, Copy)]
+pub struct Handles {
+    /// A red ship (kind 1).
+    pub red_ship: Kind,
+    /// A blue ship (kind 2).
+    pub blue_ship: Kind,
+    /// A star (kind 3).
+    pub star: Kind,
+    /// `scores`.
+    pub scores: EventType<Scores>,
+}
+
+fn declare(s: &mut SchemaBuilder) -> Handles {
+    Handles {
+        red_ship: s.kind(1, "red_ship").done(),
+        blue_ship: s.kind(2, "blue_ship").done(),
+        star: s.kind(3, "star").done(),
+        scores: s.event::<Scores>("scores"),
+    }
+}
+
+/// The Star Collector game.
+pub fn star_collector() -> Game {
+    // The declaration is fixed; the `declaration_is_valid` test builds it.
+    #[allow(clippy::expect_used)]
+    Game::new("star_collector", declare)
+        .rules(|h, _room| StarCollector::new(*h))
+        .expect("Star Collector's declaration is valid")
+}
+
 /// The Star Collector rules. One value per room.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct StarCollector {
-    teams: HashMap<PlayerId, Team>,
+    h: Handles,
+    teams: BTreeMap<PlayerId, Team>,
     stars: Vec<EntityKey>,
     scores: Scores,
 }
 
 impl StarCollector {
+    /// Rules using these handles.
+    pub fn new(h: Handles) -> Self {
+        Self {
+            h,
+            teams: BTreeMap::new(),
+            stars: Vec::new(),
+            scores: Scores::default(),
+        }
+    }
+
     /// The current scores.
     pub fn scores(&self) -> Scores {
         self.scores
@@ -106,13 +139,13 @@ impl GameRules for StarCollector {
     fn on_start(&mut self, ctx: &mut Ctx<'_>) {
         for _ in 0..STARS {
             let p = Self::place_star(ctx);
-            if let Ok(k) = ctx.world_mut().spawn(KIND_STAR, p, STAR_RADIUS) {
+            if let Ok(k) = ctx.world_mut().spawn(self.h.star, p, STAR_RADIUS) {
                 self.stars.push(k);
             }
         }
     }
 
-    fn on_join(&mut self, ctx: &mut Ctx<'_>, player: PlayerId, _name: &str) -> Spawn {
+    fn on_join(&mut self, ctx: &mut Ctx<'_>, player: PlayerId, _req: &JoinRequest<'_>) -> Option<Spawn> {
         let team = self.smaller_team();
         self.teams.insert(player, team);
         // Spawn on the team's own side of the field.
@@ -130,18 +163,16 @@ impl GameRules for StarCollector {
                 break;
             }
         }
-        ctx.send(player, "scores", &self.scores);
-        Spawn {
-            kind: match team {
-                Team::Red => KIND_RED_SHIP,
-                Team::Blue => KIND_BLUE_SHIP,
-            },
-            pos,
-        }
+        ctx.send(player, self.h.scores, &self.scores);
+        let kind = match team {
+            Team::Red => self.h.red_ship,
+            Team::Blue => self.h.blue_ship,
+        };
+        Some(Spawn::at(kind, pos))
     }
 
     fn on_reconnect(&mut self, ctx: &mut Ctx<'_>, player: PlayerId) {
-        ctx.send(player, "scores", &self.scores);
+        ctx.send(player, self.h.scores, &self.scores);
     }
 
     fn on_leave(&mut self, _ctx: &mut Ctx<'_>, player: PlayerId, _reason: LeaveReason) {
@@ -150,12 +181,8 @@ impl GameRules for StarCollector {
 
     fn tick(&mut self, ctx: &mut Ctx<'_>, _inputs: &[PlayerInput]) {
         let mut scored = false;
-        let ships: Vec<(PlayerId, EntityKey)> = ctx.players().iter().map(|p| (p.id, p.entity)).collect();
-        for (player, entity) in ships {
-            let Some(team) = self.teams.get(&player).copied() else {
-                continue;
-            };
-            let Some(ship) = ctx.world().get(entity).cloned() else {
+        for (player, team) in &self.teams {
+            let Some(ship) = ctx.entity_of(*player).and_then(|k| ctx.world().get(k)).cloned() else {
                 continue;
             };
             for &star in &self.stars {
@@ -169,13 +196,14 @@ impl GameRules for StarCollector {
                 }
                 scored = true;
                 let to = Self::place_star(ctx);
-                if let Some(s) = ctx.world_mut().get_mut(star) {
-                    s.pos = to;
-                }
+                ctx.world_mut().teleport(star, to);
             }
         }
         if scored {
-            ctx.broadcast("scores", &self.scores);
+            ctx.broadcast(self.h.scores, &self.scores);
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
