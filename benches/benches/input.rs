@@ -6,7 +6,8 @@ use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use tickstate_server::sim::movement::validate_direction;
-use tickstate_shared::protocol::InputMsg;
+use tickstate_shared::InputMsg;
+use tickstate_shared::schema::{FieldDef, FieldType, FieldValue};
 
 /// A mix like real traffic plus hostile values: unit vectors, zero, diagonals > 1, huge, NaN, Inf.
 fn directions(n: usize) -> Vec<(f32, f32)> {
@@ -43,7 +44,7 @@ fn validate(c: &mut Criterion) {
         .map(|i| {
             let a = i as f32 * 0.37;
             if i % 2 == 0 {
-                rmp_serde::to_vec(&InputMsg(i, a.cos(), a.sin(), i & 1)).unwrap()
+                rmp_serde::to_vec(&InputMsg::new(i, a.cos(), a.sin(), i & 1)).unwrap()
             } else {
                 rmp_serde::to_vec(&(i, f64::from(a.cos()), f64::from(a.sin()), 0u32)).unwrap()
             }
@@ -59,7 +60,39 @@ fn validate(c: &mut Criterion) {
         b.iter(|| {
             let mut ok = 0u32;
             for d in black_box(&docs) {
-                ok += u32::from(rmp_serde::from_slice::<InputMsg>(d).is_ok());
+                ok += u32::from(InputMsg::decode(d, &[]).is_ok());
+            }
+            ok
+        });
+    });
+    // A shooter's input: `[seq, dx, dy, buttons, aim, fire, weapon]`, decoded against its fields.
+    let fields = [
+        FieldDef {
+            name: "aim".into(),
+            ty: FieldType::Angle { bits: 10 },
+        },
+        FieldDef {
+            name: "fire".into(),
+            ty: FieldType::Flag,
+        },
+        FieldDef {
+            name: "weapon".into(),
+            ty: FieldType::Uint { max: 3 },
+        },
+    ];
+    let with_fields: Vec<Vec<u8>> = (0..1024u32)
+        .map(|i| {
+            let a = i as f32 * 0.37;
+            let values = [FieldValue::Angle(a), FieldValue::Flag(i % 3 == 0), FieldValue::Uint(i % 4)];
+            rmp_serde::to_vec(&InputMsg::new(i, a.cos(), a.sin(), 0).with_values(&values)).unwrap()
+        })
+        .collect();
+    eprintln!("input: {} B for an input with 3 game fields", with_fields[0].len());
+    g.bench_function("decode_with_fields_x1024", |b| {
+        b.iter(|| {
+            let mut ok = 0u32;
+            for d in black_box(&with_fields) {
+                ok += u32::from(InputMsg::decode(d, &fields).is_ok());
             }
             ok
         });

@@ -14,41 +14,32 @@
 
 use std::hint::black_box;
 use std::sync::Arc;
-use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use glam::Vec2;
 use rand::Rng;
-use tickstate_server::game::StarCollector;
-use tickstate_server::room::{
-    ConnId, Control, InputEnvelope, JoinTicket, LinkError, Overrides, PlayerLink, Room, TickOutcome,
-};
-use tickstate_server::rules::{Ctx, GameRules, PlayerId, RulesConfig, Spawn};
-use tickstate_server::stats::{ClientStats, Stats};
-use tickstate_shared::codec::encode_snapshot;
-use tickstate_shared::protocol::{InputMsg, Welcome};
-use tickstate_shared::snapshot::EntityRecord;
-
-/// A link that drops everything (the cost of the socket layer is not part of a tick).
-struct NullLink;
-
-impl PlayerLink for NullLink {
-    fn send_snapshot(&self, doc: Bytes) -> Result<(), LinkError> {
-        black_box(doc);
-        Ok(())
-    }
-    fn emit(&self, _event: &str, _data: &rmpv::Value) -> Result<(), LinkError> {
-        Ok(())
-    }
-    fn close(&self) {}
-}
+use tickstate_server::game::star_collector;
+use tickstate_server::prelude::*;
+use tickstate_server::room::driver::{JoinSpec, NullLink, RoomDriver};
+use tickstate_server::room::{ConnId, Control, RoomPolicy, TickOutcome};
+use tickstate_server::stats::ClientStats;
+use tickstate_shared::InputMsg;
+use tickstate_shared::codec::{SharedBlock, encode_snapshot};
+use tickstate_shared::snapshot::RecordHead;
 
 /// Engine-only rules: Star Collector's field and walls, any number of players, `statics` static
 /// entities, and an empty `tick` hook.
 struct BenchRules {
     statics: usize,
+    ship: Kind,
+    star: Kind,
+}
+
+/// The engine-only game: kinds 1 (ship) and 3 (static), no fields.
+fn bench_game(statics: usize) -> Game {
+    Game::new("bench", |s| (s.kind(1, "ship").done(), s.kind(3, "static").done()))
+        .rules(move |&(ship, star), _room| BenchRules { statics, ship, star })
+        .expect("a valid declaration")
 }
 
 impl GameRules for BenchRules {
@@ -59,7 +50,7 @@ impl GameRules for BenchRules {
             tick_rate: 60,
             snapshot_rate: 60,
             max_players: usize::MAX,
-            ..StarCollector::default().config()
+            ..star_collector().rules("bench").config()
         }
     }
     fn on_start(&mut self, ctx: &mut Ctx<'_>) {
@@ -68,74 +59,48 @@ impl GameRules for BenchRules {
                 ctx.rng().random_range(12.0..1588.0),
                 ctx.rng().random_range(12.0..888.0),
             );
-            ctx.world_mut().spawn(3, p, 12.0).expect("room for the statics");
+            ctx.world_mut().spawn(self.star, p, 12.0).expect("room for the statics");
         }
     }
-    fn on_join(&mut self, ctx: &mut Ctx<'_>, player: PlayerId, _name: &str) -> Spawn {
+    fn on_join(&mut self, ctx: &mut Ctx<'_>, _player: PlayerId, _req: &JoinRequest<'_>) -> Option<Spawn> {
         let p = Vec2::new(
             ctx.rng().random_range(20.0..1580.0),
             ctx.rng().random_range(20.0..880.0),
         );
-        let _ = player;
-        Spawn { kind: 1, pos: p }
+        Some(Spawn::at(self.ship, p))
     }
 }
 
 struct Bench {
-    room: Room,
-    control: Receiver<Control>,
-    inputs_rx: Receiver<InputEnvelope>,
-    inputs_tx: SyncSender<InputEnvelope>,
-    _control_tx: Sender<Control>,
+    driver: RoomDriver,
     conns: Vec<(ConnId, Arc<ClientStats>)>,
     seq: u32,
-    _welcomes: Vec<tokio::sync::oneshot::Receiver<Result<Welcome, tickstate_server::room::Refusal>>>,
 }
 
 impl Bench {
-    fn new(rules: Box<dyn GameRules>, players: usize) -> Bench {
-        let overrides = Overrides {
+    fn new(game: &Game, players: usize) -> Bench {
+        let policy = RoomPolicy {
             tick_rate: Some(60),
             snapshot_rate: Some(60),
-            ..Overrides::default()
+            max_players: Some(players.max(1)),
+            ..RoomPolicy::default()
         };
-        let mut room = Room::new("bench", rules, overrides, Arc::new(Stats::default()), Arc::default(), 1).unwrap();
-        let (control_tx, control) = channel();
-        let (inputs_tx, inputs_rx) = sync_channel(players * 4 + 16);
-        let mut welcomes = Vec::new();
-        let conns: Vec<(ConnId, Arc<ClientStats>)> = (0..players as u64)
-            .map(|i| (ConnId(i + 1), Arc::new(ClientStats::default())))
-            .collect();
-        for (conn, client) in &conns {
-            let (reply, rx) = tokio::sync::oneshot::channel();
-            welcomes.push(rx);
-            control_tx
-                .send(Control::Join(JoinTicket {
-                    conn: *conn,
-                    name: String::new(),
-                    link: Box::new(NullLink),
-                    client: client.clone(),
-                    resume: None,
-                    reply,
-                }))
-                .unwrap();
+        let mut driver = RoomDriver::new(game, policy, 1).unwrap();
+        let mut conns = Vec::new();
+        for i in 0..players {
+            let client = Arc::new(ClientStats::default());
+            let spec = JoinSpec {
+                name: format!("p{i}"),
+                ..JoinSpec::default()
+            };
+            let (conn, mut rx) = driver.join_request(spec, Box::new(NullLink), client.clone());
+            rx.try_recv().expect("an answer").expect("a seat");
+            driver.control(Control::Ready(conn));
+            conns.push((conn, client));
         }
-        assert_eq!(room.tick(&control, &inputs_rx, &mut |_| {}), TickOutcome::Continue);
-        for (conn, _) in &conns {
-            control_tx.send(Control::Ready(*conn)).unwrap();
-        }
-        assert_eq!(room.tick(&control, &inputs_rx, &mut |_| {}), TickOutcome::Continue);
-        assert_eq!(room.player_count(), players);
-        Bench {
-            room,
-            control,
-            inputs_rx,
-            inputs_tx,
-            _control_tx: control_tx,
-            conns,
-            seq: 0,
-            _welcomes: welcomes,
-        }
+        assert_eq!(driver.tick(), TickOutcome::Continue);
+        assert_eq!(driver.room().player_count(), players);
+        Bench { driver, conns, seq: 0 }
     }
 
     /// Queues one input per player (not timed), then runs and times one tick.
@@ -143,33 +108,27 @@ impl Bench {
         self.seq += 1;
         for (i, (conn, client)) in self.conns.iter().enumerate() {
             let a = (i as f32 * 0.7 + self.seq as f32 * 0.01) % std::f32::consts::TAU;
-            let input = InputMsg(self.seq, a.cos(), a.sin(), 0);
-            let client = client.clone();
-            self.inputs_tx
-                .try_send(InputEnvelope {
-                    conn: *conn,
-                    input,
-                    client,
-                })
-                .unwrap();
+            let input = InputMsg::new(self.seq, a.cos(), a.sin(), 0);
+            self.driver.input_counted(*conn, input, client.clone());
         }
         let t = Instant::now();
-        let out = self.room.tick(&self.control, &self.inputs_rx, &mut |_| {});
+        let out = self.driver.tick();
         let d = t.elapsed();
         black_box(out);
         d
     }
 
     fn entities(&self) -> usize {
-        self.room.world().len()
+        self.driver.room().world().len()
     }
 }
 
 /// Prints what one tick sends: the per-player snapshot document and its bytes per entity.
 fn report_bytes(label: &str, b: &Bench) {
     let n = b.entities();
-    let block = vec![0u8; n * EntityRecord::SIZE];
-    let doc = encode_snapshot(b.room.tick_number() as u32, b.seq, &block).len();
+    let mut shared = SharedBlock::default();
+    shared.set(&vec![0u8; n * RecordHead::SIZE], &[]);
+    let doc = encode_snapshot(b.driver.room().tick_number() as u32, b.seq, &shared, None, None).len();
     eprintln!(
         "{label}: {n} entities, {} players: snapshot {doc} B per player ({:.3} B/entity), {:.1} KB per tick to all players",
         b.conns.len(),
@@ -200,7 +159,7 @@ fn tick_players(c: &mut Criterion) {
         .map(|n| {
             (
                 n,
-                Box::new(move || Bench::new(Box::new(BenchRules { statics: 0 }), n)) as _,
+                Box::new(move || Bench::new(&bench_game(0), n)) as _,
             )
         })
         .collect();
@@ -213,7 +172,7 @@ fn tick_statics(c: &mut Criterion) {
         .map(|n| {
             (
                 n,
-                Box::new(move || Bench::new(Box::new(BenchRules { statics: n - 100 }), 100)) as _,
+                Box::new(move || Bench::new(&bench_game(n - 100), 100)) as _,
             )
         })
         .collect();
@@ -221,7 +180,7 @@ fn tick_statics(c: &mut Criterion) {
 }
 
 fn tick_star_collector(c: &mut Criterion) {
-    let cases: Vec<Case> = vec![(16, Box::new(|| Bench::new(Box::new(StarCollector::default()), 16)))];
+    let cases: Vec<Case> = vec![(16, Box::new(|| Bench::new(&star_collector(), 16)))];
     run(c, "tick/star_collector", &cases);
 }
 

@@ -31,8 +31,8 @@ impl BotView<'_> {
     /// Dequantizes a record's position.
     pub fn position(&self, r: &EntityRecord) -> (f32, f32) {
         (
-            f32::from(r.x) / 65535.0 * self.world.0,
-            f32::from(r.y) / 65535.0 * self.world.1,
+            f32::from(r.head.x) / 65535.0 * self.world.0,
+            f32::from(r.head.y) / 65535.0 * self.world.1,
         )
     }
 }
@@ -178,7 +178,7 @@ impl Behaviour for ChaseStars {
         let nearest = view
             .entities
             .iter()
-            .filter(|e| e.kind == KIND_STAR)
+            .filter(|e| e.head.kind == KIND_STAR)
             .map(|e| view.position(e))
             .map(|(x, y)| (x - mx, y - my))
             .min_by(|a, b| (a.0 * a.0 + a.1 * a.1).total_cmp(&(b.0 * b.0 + b.1 * b.1)));
@@ -242,6 +242,13 @@ mod tests {
     use super::*;
     use rand::SeedableRng;
 
+    fn rec(id: u16, kind: u8, x: u16, y: u16) -> EntityRecord {
+        EntityRecord {
+            head: tickstate_shared::RecordHead { id, kind, away: false, x, y },
+            fields: vec![],
+        }
+    }
+
     fn view<'a>(me: Option<(f32, f32)>, entities: &'a [EntityRecord]) -> BotView<'a> {
         BotView {
             me,
@@ -255,24 +262,9 @@ mod tests {
     #[test]
     fn chase_heads_for_the_nearest_star() {
         let ents = [
-            EntityRecord {
-                id: 1,
-                kind: 1,
-                x: 100,
-                y: 100,
-            },
-            EntityRecord {
-                id: 2,
-                kind: KIND_STAR,
-                x: 100,
-                y: 300,
-            },
-            EntityRecord {
-                id: 3,
-                kind: KIND_STAR,
-                x: 5000,
-                y: 100,
-            },
+            rec(1, 1, 100, 100),
+            rec(2, KIND_STAR, 100, 300),
+            rec(3, KIND_STAR, 5000, 100),
         ];
         let mut rng = SmallRng::seed_from_u64(1);
         let s = ChaseStars.steer(&view(Some((100.0, 100.0)), &ents), &mut rng);

@@ -34,7 +34,8 @@ use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use serde::Serialize;
 use tickstate_server::client::{Client, ClientError, Event};
-use tickstate_shared::protocol::{ConnectAuth, InputMsg, events, seq_newer};
+use tickstate_shared::protocol::{ConnectAuth, events};
+use tickstate_shared::{InputMsg, seq_newer};
 use tickstate_shared::snapshot::EntityRecord;
 use tokio::sync::watch;
 
@@ -655,9 +656,8 @@ async fn run_bot(spec: BotSpec, live: Arc<Live>, mut release: watch::Receiver<bo
         return r;
     }
     let auth = ConnectAuth {
-        name: Some(format!("bot{}", spec.index)),
         room: spec.room.clone(),
-        token: None,
+        ..ConnectAuth::named(&format!("bot{}", spec.index))
     };
     let t = Instant::now();
     let connected = tokio::time::timeout_at(spec.end_at, Client::connect_from(&spec.url, &auth, spec.local)).await;
@@ -755,8 +755,8 @@ async fn run_bot(spec: BotSpec, live: Arc<Live>, mut release: watch::Receiver<bo
                                 h.record_duration(l);
                             }
                         }
-                        me = snapshot.entities.iter().find(|e| e.id == my_id).map(|e| {
-                            (f32::from(e.x) / 65535.0 * world.0, f32::from(e.y) / 65535.0 * world.1)
+                        me = snapshot.entities.iter().find(|e| e.head.id == my_id).map(|e| {
+                            (f32::from(e.head.x) / 65535.0 * world.0, f32::from(e.head.y) / 65535.0 * world.1)
                         });
                         entities = snapshot.entities;
                     }
@@ -764,7 +764,7 @@ async fn run_bot(spec: BotSpec, live: Arc<Live>, mut release: watch::Receiver<bo
                         r.decode_errors += 1;
                         live.errors.fetch_add(1, Relaxed);
                     }
-                    Event::Message { event, data } if event == events::BYE => {
+                    Event::Message { event, data, .. } if event == events::BYE => {
                         let reason = data
                             .as_map()
                             .and_then(|m| m.iter().find(|(k, _)| k.as_str() == Some("reason")))
@@ -790,7 +790,7 @@ async fn run_bot(spec: BotSpec, live: Arc<Live>, mut release: watch::Receiver<bo
                     pending.pop_front();
                 }
                 pending.push_back((seq, Instant::now()));
-                if client.sender.input(InputMsg(seq, s.dx, s.dy, s.buttons)).await.is_err() {
+                if client.sender.input(InputMsg::new(seq, s.dx, s.dy, s.buttons)).await.is_err() {
                     r.send_errors += 1;
                     live.errors.fetch_add(1, Relaxed);
                 } else {

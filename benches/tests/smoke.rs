@@ -5,8 +5,8 @@
 use std::time::Duration;
 
 use tickstate_benches::{LoadConfig, RunSummary, Slo, run_load};
-use tickstate_server::game::StarCollector;
-use tickstate_server::{AdminListener, Listeners, ServerConfig, rules_of, run};
+use tickstate_server::game::star_collector;
+use tickstate_server::{AdminListener, Listeners, ServerConfig, run};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fifty_bots_for_three_seconds_pass_the_slo() {
@@ -20,7 +20,7 @@ async fn fifty_bots_for_three_seconds_pass_the_slo() {
         seed: Some(1),
         ..ServerConfig::default()
     };
-    let server = tokio::spawn(run(listeners, config, rules_of::<StarCollector>(), async move {
+    let server = tokio::spawn(run(listeners, config, star_collector(), async move {
         let _ = stopped.await;
     }));
 

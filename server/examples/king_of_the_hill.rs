@@ -1,25 +1,53 @@
 //! A second game on the same engine, to show the rules API: **King of the Hill**.
 //!
 //! Every player's ship is kind 1; the hill is a static entity of kind 4 in the middle. Each tick a
-//! lone player on the hill earns a point; every second the leaderboard goes out as `leaderboard`.
-//! A player who holds the action button while on the hill is kicked for "camping" — silly, but it
-//! shows `ctx.kick`.
+//! lone player on the hill earns a point (its private `points` field, sent only to that player);
+//! every second the leaderboard goes out as the `leaderboard` event. A player who holds the action
+//! button while on the hill is kicked for "camping" — silly, but it shows `ctx.kick`.
 //!
 //! Run it with `cargo run -p tickstate-server --example king_of_the_hill -- 127.0.0.1:3001` and
-//! connect any Socket.IO client with the msgpack parser (the Phaser demo client draws kind 4 as
-//! unknown, the protocol is the same).
+//! connect any Socket.IO client with the msgpack parser and `auth: { protocol: 2 }`; the SDK decodes
+//! its snapshots from the `welcome` schema alone.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
-use glam::Vec2;
-use tickstate_server::rules::{Ctx, GameRules, LeaveReason, PlayerId, PlayerInput, RulesConfig, Spawn};
-use tickstate_server::sim::EntityKey;
+use serde::Serialize;
+use tickstate_server::prelude::*;
 use tickstate_server::{ServerConfig, run};
-use tickstate_shared::protocol::BUTTON_ACTION;
 
-#[derive(Default)]
+/// One line of the `leaderboard` event.
+#[derive(Debug, Clone, Serialize, TS)]
+struct Standing {
+    name: String,
+    points: u32,
+}
+
+/// What the rules use from the declaration.
+#[derive(Debug, Clone, Copy)]
+struct Handles {
+    ship: Kind,
+    hill: Kind,
+    points: PrivateField<u16>,
+    leaderboard: EventType<Vec<Standing>>,
+}
+
+fn king_of_the_hill() -> anyhow::Result<Game> {
+    let game = Game::new("king_of_the_hill", |s| Handles {
+        ship: s.kind(1, "ship").done(),
+        hill: s.kind(4, "hill").done(),
+        points: s.private().u16("points", u16::MAX),
+        leaderboard: s.event::<Vec<Standing>>("leaderboard"),
+    })
+    .rules(|h, _room| KingOfTheHill {
+        h: *h,
+        hill: None,
+        points: HashMap::new(),
+    })?;
+    Ok(game)
+}
+
 struct KingOfTheHill {
+    h: Handles,
     hill: Option<EntityKey>,
     points: HashMap<PlayerId, u32>,
 }
@@ -34,13 +62,13 @@ impl GameRules for KingOfTheHill {
     }
 
     fn on_start(&mut self, ctx: &mut Ctx<'_>) {
-        self.hill = ctx.world_mut().spawn(4, Vec2::new(400.0, 300.0), 60.0).ok();
+        self.hill = ctx.world_mut().spawn(self.h.hill, Vec2::new(400.0, 300.0), 60.0).ok();
     }
 
-    fn on_join(&mut self, ctx: &mut Ctx<'_>, player: PlayerId, _name: &str) -> Spawn {
+    fn on_join(&mut self, ctx: &mut Ctx<'_>, player: PlayerId, _req: &JoinRequest<'_>) -> Option<Spawn> {
         self.points.insert(player, 0);
         let pos = ctx.random_free_spot(20.0, 32).unwrap_or(Vec2::new(40.0, 40.0));
-        Spawn { kind: 1, pos }
+        Some(Spawn::at(self.h.ship, pos))
     }
 
     fn on_leave(&mut self, _ctx: &mut Ctx<'_>, player: PlayerId, _reason: LeaveReason) {
@@ -53,25 +81,34 @@ impl GameRules for KingOfTheHill {
         };
         let on_hill: Vec<PlayerId> = ctx
             .players()
-            .iter()
-            .filter(|p| ctx.world().get(p.entity).is_some_and(|e| e.touches(&hill)))
+            .filter(|p| {
+                p.entity
+                    .and_then(|k| ctx.world().get(k))
+                    .is_some_and(|e| e.touches(&hill))
+            })
             .map(|p| p.id)
             .collect();
         if let [king] = on_hill[..] {
-            *self.points.entry(king).or_default() += 1;
+            let points = self.points.entry(king).or_default();
+            *points += 1;
+            let shown = u16::try_from(*points).unwrap_or(u16::MAX);
+            ctx.set_private(king, self.h.points, shown);
         }
         for i in inputs {
             if i.buttons & BUTTON_ACTION != 0 && on_hill.contains(&i.player) {
                 ctx.kick(i.player, "no camping on the hill");
             }
         }
-        if ctx.tick() % 60 == 0 {
-            let board: Vec<(String, u32)> = ctx
+        // Once a second whatever the tick rate (`--tick-rate`), not every 60th tick.
+        if ctx.every(Duration::from_secs(1)) {
+            let board: Vec<Standing> = ctx
                 .players()
-                .iter()
-                .map(|p| (p.name.to_owned(), self.points.get(&p.id).copied().unwrap_or(0)))
+                .map(|p| Standing {
+                    name: p.name.to_owned(),
+                    points: self.points.get(&p.id).copied().unwrap_or(0),
+                })
                 .collect();
-            ctx.broadcast("leaderboard", &board);
+            ctx.broadcast(self.h.leaderboard, &board);
         }
     }
 }
@@ -82,8 +119,7 @@ async fn main() -> anyhow::Result<()> {
     let addr = std::env::args().nth(1).unwrap_or_else(|| "127.0.0.1:3001".into());
     let listener = tokio::net::TcpListener::bind(&addr).await?;
     println!("listening on http://{}", listener.local_addr()?);
-    let rules = Arc::new(|_room: &str| Box::new(KingOfTheHill::default()) as Box<dyn GameRules>);
-    run(listener, ServerConfig::default(), rules, async {
+    run(listener, ServerConfig::default(), king_of_the_hill()?, async {
         let _ = tokio::signal::ctrl_c().await;
     })
     .await?;

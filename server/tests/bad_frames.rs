@@ -6,7 +6,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Raw, TestServer, packet, snapshots_in, wait_stats};
+use common::{Raw, TestServer, packet, protocol_auth, snapshots_in, wait_stats};
 use tickstate_server::ServerConfig;
 
 fn config() -> ServerConfig {
@@ -137,7 +137,7 @@ async fn b4_malformed_socket_io_packets_create_nothing() {
     );
     // A duplicate CONNECT on a joined connection.
     let mut r = Raw::joined(&server.base).await;
-    r.send(packet(0, Some(rmpv::Value::Map(vec![])))).await;
+    r.send(packet(0, Some(protocol_auth()))).await;
     let _ = r.closed_within(Duration::from_millis(500)).await;
     drop(r);
     // No CONNECT at all: reclaimed after the connect timeout.

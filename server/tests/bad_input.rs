@@ -37,8 +37,8 @@ async fn malformed_inputs_are_rejected_and_every_input_is_accounted_for() {
     s.emit("input", Value::Array(vec![1.into(), 1.into()])).await.unwrap();
     s.emit("input", Value::Nil).await.unwrap();
     // Non-finite directions.
-    s.input(InputMsg(1, f32::NAN, 0.0, 0)).await.unwrap();
-    s.input(InputMsg(2, 0.0, f32::INFINITY, 0)).await.unwrap();
+    s.input(InputMsg::new(1, f32::NAN, 0.0, 0)).await.unwrap();
+    s.input(InputMsg::new(2, 0.0, f32::INFINITY, 0)).await.unwrap();
     s.emit(
         "input",
         Value::Array(vec![3.into(), Value::F64(1e300), 0.into(), 0.into()]),
@@ -46,9 +46,9 @@ async fn malformed_inputs_are_rejected_and_every_input_is_accounted_for() {
     .await
     .unwrap();
     // A speed hack: direction (1000, 1000) is clamped to the unit disc.
-    s.input(InputMsg(4, 1000.0, 1000.0, 0)).await.unwrap();
+    s.input(InputMsg::new(4, 1000.0, 1000.0, 0)).await.unwrap();
     // A replay.
-    s.input(InputMsg(4, 1.0, 0.0, 0)).await.unwrap();
+    s.input(InputMsg::new(4, 1.0, 0.0, 0)).await.unwrap();
     // Unknown events.
     for i in 0..5 {
         s.emit(&format!("teleport{i}"), Value::Array(vec![1.into(), 2.into()]))
@@ -83,8 +83,8 @@ async fn malformed_inputs_are_rejected_and_every_input_is_accounted_for() {
         })
         .await
         .unwrap();
-    let me = snap.entities.iter().find(|e| e.id == w.id).unwrap();
-    let (x, y) = qz.dequantize(me.x, me.y);
+    let me = snap.entities.iter().find(|e| e.head.id == w.id).unwrap();
+    let (x, y) = qz.dequantize(me.head.x, me.head.y);
     assert!(x.is_finite() && y.is_finite());
     assert!(x >= 0.0 && x <= w.world.width && y >= 0.0 && y <= w.world.height);
     // The other player keeps getting snapshots.
@@ -116,7 +116,7 @@ async fn s1_inputs_that_name_another_player_move_nobody_else() {
     let mut b = server.connect("Bob").await;
     let bid = b.welcome.id;
     let before = b.next_snapshot(Duration::from_secs(2)).await.unwrap();
-    let pos_b = |s: &tickstate_shared::Snapshot| *s.entities.iter().find(|e| e.id == bid).unwrap();
+    let pos_b = |s: &tickstate_shared::Snapshot| s.entities.iter().find(|e| e.head.id == bid).unwrap().clone();
     let s = &a.sender;
     // B's id in every place it could be smuggled: extra array elements, a map, the event args.
     s.emit(
@@ -136,7 +136,7 @@ async fn s1_inputs_that_name_another_player_move_nobody_else() {
     .await
     .unwrap();
     for seq in 3..=20u32 {
-        s.input(InputMsg(seq, -1.0, 0.0, u32::from(bid))).await.unwrap(); // B's id as the buttons field
+        s.input(InputMsg::new(seq, -1.0, 0.0, u32::from(bid))).await.unwrap(); // B's id as the buttons field
     }
     wait_stats(&server, "20 inputs accounted for", |st| {
         st["inputs"]["received"] == 20 && st["inputs"]["in_flight"] == 0
@@ -159,20 +159,16 @@ async fn s1_inputs_that_name_another_player_move_nobody_else() {
 /// B9: timestamps and a `dt` field change nothing: the server's fixed dt rules.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn b9_client_timestamps_and_dt_have_no_effect() {
-    use std::sync::Arc;
     use tickstate_server::client::Client;
-    use tickstate_server::rules::{Ctx, GameRules, PlayerId, Spawn};
+    use tickstate_server::prelude::*;
     struct Open;
     impl GameRules for Open {
-        fn on_join(&mut self, _: &mut Ctx<'_>, _: PlayerId, _: &str) -> Spawn {
-            Spawn {
-                kind: 1,
-                pos: glam::Vec2::new(400.0, 450.0),
-            }
+        fn on_join(&mut self, ctx: &mut Ctx<'_>, _: PlayerId, _req: &JoinRequest<'_>) -> Option<Spawn> {
+            Some(Spawn::at(ctx.schema().kind(1)?, glam::Vec2::new(400.0, 450.0)))
         }
     }
-    let rules = Arc::new(|_: &str| Box::new(Open) as Box<dyn tickstate_server::rules::GameRules>);
-    let server = TestServer::start_with_rules(tickstate_server::ServerConfig::default(), rules).await;
+    let rules = common::ship_game(|_: &str| Open);
+    let server = TestServer::start_with_game(tickstate_server::ServerConfig::default(), rules).await;
     let room = |r: &str| tickstate_shared::ConnectAuth {
         room: Some(r.into()),
         ..Default::default()
@@ -180,7 +176,7 @@ async fn b9_client_timestamps_and_dt_have_no_effect() {
     let mut plain = Client::connect(&server.base, &room("plain")).await.unwrap();
     let mut timed = Client::connect(&server.base, &room("timed")).await.unwrap();
     for seq in 1..=20u32 {
-        plain.sender.input(InputMsg(seq, 1.0, 0.0, 0)).await.unwrap();
+        plain.sender.input(InputMsg::new(seq, 1.0, 0.0, 0)).await.unwrap();
         let far_future = Value::F64(4.0e12 + f64::from(seq) * 1e9);
         let dt = Value::Map(vec![("dt".into(), Value::F64(10.0))]);
         timed
@@ -202,11 +198,11 @@ async fn b9_client_timestamps_and_dt_have_no_effect() {
             })
             .await
             .unwrap();
-        positions.push(*snap.entities.iter().find(|e| e.id == id).unwrap());
+        positions.push(snap.entities.iter().find(|e| e.head.id == id).unwrap().clone());
     }
     assert_eq!(
-        (positions[0].x, positions[0].y),
-        (positions[1].x, positions[1].y),
+        (positions[0].head.x, positions[0].head.y),
+        (positions[1].head.x, positions[1].head.y),
         "same inputs, same place"
     );
     let s = server.stats().await;

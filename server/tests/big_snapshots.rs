@@ -6,14 +6,13 @@
 
 mod common;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use common::TestServer;
 use glam::Vec2;
 use tickstate_server::ServerConfig;
 use tickstate_server::client::{Client, Event};
-use tickstate_server::rules::{Ctx, GameRules, PlayerId, RulesConfig, Spawn};
+use tickstate_server::prelude::*;
 use tickstate_shared::ConnectAuth;
 
 struct Big;
@@ -26,20 +25,18 @@ impl GameRules for Big {
         }
     }
     fn on_start(&mut self, ctx: &mut Ctx<'_>) {
+        let star = ctx.schema().kind(3).expect("kind 3 is declared");
         // 150 players + 150 static entities = 300 records, about 2.1 KiB per snapshot.
         for i in 0..150 {
             let _ = ctx.world_mut().spawn(
-                3,
+                star,
                 Vec2::new(10.0 + (i % 30) as f32 * 50.0, 10.0 + (i / 30) as f32 * 150.0),
                 1.0,
             );
         }
     }
-    fn on_join(&mut self, ctx: &mut Ctx<'_>, _: PlayerId, _: &str) -> Spawn {
-        Spawn {
-            kind: 1,
-            pos: ctx.random_free_spot(8.0, 16).unwrap_or(Vec2::new(800.0, 450.0)),
-        }
+    fn on_join(&mut self, ctx: &mut Ctx<'_>, _: PlayerId, _req: &JoinRequest<'_>) -> Option<Spawn> {
+        Some(Spawn::at(ctx.schema().kind(1)?, ctx.random_free_spot(8.0, 16).unwrap_or(Vec2::new(800.0, 450.0))))
     }
 }
 
@@ -48,13 +45,13 @@ const STALLED: usize = 50;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn l4_big_snapshots_to_many_clients_never_block_the_tick() {
-    let rules = Arc::new(|_: &str| Box::new(Big) as Box<dyn GameRules>);
+    let rules = common::ship_game(|_: &str| Big);
     // All clients come from 127.0.0.1 at once: lift the per-IP connection rate.
     let limits = tickstate_server::config::ConnLimits {
         rate_per_ip: 0.0,
         ..Default::default()
     };
-    let server = TestServer::start_with_rules(
+    let server = TestServer::start_with_game(
         ServerConfig {
             seed: Some(9),
             limits,

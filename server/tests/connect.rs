@@ -62,7 +62,7 @@ async fn rooms_are_separate_worlds() {
     .unwrap();
     assert_eq!((a.welcome.room.as_str(), b.welcome.room.as_str()), ("a", "b"));
     let s = a.next_snapshot(std::time::Duration::from_secs(2)).await.unwrap();
-    let ships = s.entities.iter().filter(|e| e.kind != 3).count();
+    let ships = s.entities.iter().filter(|e| e.head.kind != 3).count();
     assert_eq!(ships, 1, "room a should only hold its own ship");
     server.stop().await.unwrap();
 }

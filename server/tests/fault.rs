@@ -4,25 +4,21 @@
 
 mod common;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use common::{TestServer, get};
 use glam::Vec2;
 use tickstate_server::ServerConfig;
 use tickstate_server::client::{Client, Event, from_value};
-use tickstate_server::rules::{Ctx, GameRules, PlayerId, PlayerInput, Spawn};
+use tickstate_server::prelude::*;
 use tickstate_shared::protocol::Bye;
 use tickstate_shared::{ConnectAuth, InputMsg};
 
 struct Fragile;
 
 impl GameRules for Fragile {
-    fn on_join(&mut self, _: &mut Ctx<'_>, _: PlayerId, _: &str) -> Spawn {
-        Spawn {
-            kind: 1,
-            pos: Vec2::new(100.0, 100.0),
-        }
+    fn on_join(&mut self, ctx: &mut Ctx<'_>, _: PlayerId, _req: &JoinRequest<'_>) -> Option<Spawn> {
+        Some(Spawn::at(ctx.schema().kind(1)?, Vec2::new(100.0, 100.0)))
     }
     fn tick(&mut self, _: &mut Ctx<'_>, inputs: &[PlayerInput]) {
         if inputs.iter().any(|i| i.buttons == 0xdead) {
@@ -33,23 +29,23 @@ impl GameRules for Fragile {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_panicking_room_stops_alone() {
-    let rules = Arc::new(|_: &str| Box::new(Fragile) as Box<dyn GameRules>);
-    let server = TestServer::start_with_rules(ServerConfig::default(), rules).await;
+    let rules = common::ship_game(|_: &str| Fragile);
+    let server = TestServer::start_with_game(ServerConfig::default(), rules).await;
     let room = |r: &str| ConnectAuth {
         room: Some(r.into()),
         ..Default::default()
     };
     let mut doomed = Client::connect(&server.base, &room("doomed")).await.unwrap();
     let mut other = Client::connect(&server.base, &room("other")).await.unwrap();
-    doomed.sender.input(InputMsg(1, 0.0, 0.0, 0xdead)).await.unwrap();
+    doomed.sender.input(InputMsg::new(1, 0.0, 0.0, 0xdead)).await.unwrap();
     let bye = doomed
         .wait_for(Duration::from_secs(2), "bye", |e| match e {
-            Event::Message { event, data } if event == "bye" => Some(from_value::<Bye>(data).unwrap()),
+            Event::Message { event, data, .. } if event == "bye" => Some(from_value::<Bye>(data).unwrap()),
             _ => None,
         })
         .await
         .unwrap();
-    assert_eq!(bye.reason, "room_error");
+    assert_eq!(bye.reason, tickstate_shared::ByeReason::RoomError);
     // The other room keeps ticking and the process keeps serving.
     let a = other.next_snapshot(Duration::from_secs(1)).await.unwrap();
     tokio::time::sleep(Duration::from_millis(200)).await;

@@ -21,8 +21,8 @@ async fn b8_a_sustained_flood_is_dropped_then_disconnected() {
     let qz = Quantizer::new(w.world.width, w.world.height);
     let start = flood.next_snapshot(Duration::from_secs(2)).await.unwrap();
     let me = |s: &tickstate_shared::Snapshot| {
-        let r = s.entities.iter().find(|e| e.id == w.id).unwrap();
-        qz.dequantize(r.x, r.y)
+        let r = s.entities.iter().find(|e| e.head.id == w.id).unwrap();
+        qz.dequantize(r.head.x, r.head.y)
     };
     let p0 = me(&start);
     // 1,000 inputs per second, moving up, for up to 3 s (stops when disconnected).
@@ -34,7 +34,7 @@ async fn b8_a_sustained_flood_is_dropped_then_disconnected() {
             iv.tick().await;
             for _ in 0..10 {
                 seq += 1;
-                if sender.input(InputMsg(seq, 0.0, -1.0, 0)).await.is_err() {
+                if sender.input(InputMsg::new(seq, 0.0, -1.0, 0)).await.is_err() {
                     return seq;
                 }
             }
@@ -48,7 +48,7 @@ async fn b8_a_sustained_flood_is_dropped_then_disconnected() {
     let mut last_pos = p0;
     let bye = flood
         .wait_for(Duration::from_secs(5), "bye", |e| match e {
-            Event::Message { event, data } if event == "bye" => Some(from_value::<Bye>(data).unwrap()),
+            Event::Message { event, data, .. } if event == "bye" => Some(from_value::<Bye>(data).unwrap()),
             Event::Snapshot { snapshot, .. } => {
                 last_pos = me(snapshot);
                 None
@@ -57,7 +57,7 @@ async fn b8_a_sustained_flood_is_dropped_then_disconnected() {
         })
         .await
         .unwrap();
-    assert_eq!(bye.reason, "abuse");
+    assert_eq!(bye.reason, tickstate_shared::ByeReason::Abuse);
     feeder.abort();
     let s = wait_stats(&server, "the flooder gone", |s| {
         s["players"] == 1 && s["disconnects"]["abuse"] == 1
@@ -88,7 +88,7 @@ async fn b8_a_single_burst_is_trimmed_but_not_punished() {
     let server = TestServer::start().await;
     let mut c = server.connect("bursty").await;
     for seq in 1..=500u32 {
-        c.sender.input(InputMsg(seq, 1.0, 0.0, 0)).await.unwrap();
+        c.sender.input(InputMsg::new(seq, 1.0, 0.0, 0)).await.unwrap();
     }
     let s = wait_stats(&server, "500 inputs accounted for", |s| {
         s["inputs"]["received"] == 500 && s["inputs"]["in_flight"] == 0
@@ -115,7 +115,7 @@ async fn b10_replays_jumps_and_wraparound() {
     let mut c = server.connect("seq").await;
     let send = |seq: u32| {
         let s = c.sender.clone();
-        async move { s.input(InputMsg(seq, 1.0, 0.0, 0)).await.unwrap() }
+        async move { s.input(InputMsg::new(seq, 1.0, 0.0, 0)).await.unwrap() }
     };
     // Start near the top of u32, wrap, then replay old ones and jump by 2^31.
     for seq in [u32::MAX - 2, u32::MAX - 1, u32::MAX, 0, 1, 2] {

@@ -103,7 +103,7 @@ async fn the_server_survives_everything_at_once_and_the_healthy_player_does_not_
         for seq in 1..=360u32 {
             iv.tick().await;
             let a = seq as f32 * 0.05;
-            if sender.input(InputMsg(seq, a.cos(), a.sin(), 0)).await.is_err() {
+            if sender.input(InputMsg::new(seq, a.cos(), a.sin(), 0)).await.is_err() {
                 break;
             }
         }
@@ -243,7 +243,7 @@ async fn attack(base: String) -> Vec<Raw> {
         for k in 0..50 {
             if flood
                 .sender
-                .input(InputMsg(tick * 50 + k + 1, 1.0, 0.0, 0))
+                .input(InputMsg::new(tick * 50 + k + 1, 1.0, 0.0, 0))
                 .await
                 .is_err()
             {

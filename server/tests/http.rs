@@ -107,7 +107,7 @@ async fn metrics_are_valid_prometheus_text() {
     let server = TestServer::start().await;
     let mut c = server.connect("Ada").await;
     c.sender
-        .input(tickstate_shared::InputMsg(1, 1.0, 0.0, 0))
+        .input(tickstate_shared::InputMsg::new(1, 1.0, 0.0, 0))
         .await
         .unwrap();
     c.next_snapshot(std::time::Duration::from_secs(2)).await.unwrap();

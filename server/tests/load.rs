@@ -8,14 +8,13 @@
 
 mod common;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use common::{TestServer, get_json, wait_stats};
 use glam::Vec2;
 use tickstate_server::ServerConfig;
 use tickstate_server::client::{Client, Event};
-use tickstate_server::rules::{Ctx, GameRules, PlayerId, RulesConfig, Spawn};
+use tickstate_server::prelude::*;
 use tickstate_shared::{ConnectAuth, InputMsg};
 
 struct Crowd;
@@ -27,9 +26,9 @@ impl GameRules for Crowd {
             ..RulesConfig::default()
         }
     }
-    fn on_join(&mut self, ctx: &mut Ctx<'_>, _: PlayerId, _: &str) -> Spawn {
+    fn on_join(&mut self, ctx: &mut Ctx<'_>, _: PlayerId, _req: &JoinRequest<'_>) -> Option<Spawn> {
         let pos = ctx.random_free_spot(16.0, 8).unwrap_or(Vec2::new(800.0, 450.0));
-        Spawn { kind: 1, pos }
+        Some(Spawn::at(ctx.schema().kind(1)?, pos))
     }
 }
 
@@ -38,8 +37,8 @@ const SECONDS: u64 = 3;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn l1_fifty_clients_play_without_losses() {
-    let rules = Arc::new(|_: &str| Box::new(Crowd) as Box<dyn GameRules>);
-    let server = TestServer::start_with_rules(
+    let rules = common::ship_game(|_: &str| Crowd);
+    let server = TestServer::start_with_game(
         ServerConfig {
             seed: Some(3),
             ..ServerConfig::default()
@@ -65,7 +64,7 @@ async fn l1_fifty_clients_play_without_losses() {
                 for seq in 1..=(SECONDS as u32 * 30) {
                     iv.tick().await;
                     let a = (seq as f32 * 0.1 + i as f32).sin();
-                    if sender.input(InputMsg(seq, a, a.cos(), 0)).await.is_err() {
+                    if sender.input(InputMsg::new(seq, a, a.cos(), 0)).await.is_err() {
                         break;
                     }
                 }

@@ -7,7 +7,7 @@
 
 use glam::Vec2;
 use rand::{Rng, SeedableRng};
-use tickstate_server::game::star_collector_walls;
+use tickstate_server::game::star_collector::walls as star_collector_walls;
 use tickstate_server::sim::MoveParams;
 use tickstate_server::sim::movement::{step, validate_direction};
 

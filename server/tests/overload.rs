@@ -12,17 +12,14 @@ use common::{TestServer, wait_stats};
 use glam::Vec2;
 use tickstate_server::ServerConfig;
 use tickstate_server::client::Event;
-use tickstate_server::rules::{Ctx, GameRules, PlayerId, PlayerInput, Spawn};
+use tickstate_server::prelude::*;
 use tickstate_shared::InputMsg;
 
 struct Heavy(Arc<AtomicBool>);
 
 impl GameRules for Heavy {
-    fn on_join(&mut self, _: &mut Ctx<'_>, _: PlayerId, _: &str) -> Spawn {
-        Spawn {
-            kind: 1,
-            pos: Vec2::new(800.0, 450.0),
-        }
+    fn on_join(&mut self, ctx: &mut Ctx<'_>, _: PlayerId, _req: &JoinRequest<'_>) -> Option<Spawn> {
+        Some(Spawn::at(ctx.schema().kind(1)?, Vec2::new(800.0, 450.0)))
     }
     fn tick(&mut self, _: &mut Ctx<'_>, _: &[PlayerInput]) {
         if self.0.load(SeqCst) {
@@ -36,15 +33,15 @@ impl GameRules for Heavy {
 async fn l3_overload_skips_ticks_and_recovers() {
     let heavy = Arc::new(AtomicBool::new(false));
     let flag = heavy.clone();
-    let rules = Arc::new(move |_: &str| Box::new(Heavy(flag.clone())) as Box<dyn GameRules>);
-    let server = TestServer::start_with_rules(ServerConfig::default(), rules).await;
+    let rules = common::ship_game(move |_: &str| Heavy(flag.clone()));
+    let server = TestServer::start_with_game(ServerConfig::default(), rules).await;
     let mut c = server.connect("p").await;
     let sender = c.sender.clone();
     let feeder = tokio::spawn(async move {
         let mut iv = tokio::time::interval(Duration::from_millis(16));
         for seq in 1..=150u32 {
             iv.tick().await;
-            sender.input(InputMsg(seq, 0.0, 0.0, 0)).await.unwrap();
+            sender.input(InputMsg::new(seq, 0.0, 0.0, 0)).await.unwrap();
         }
     });
     let before = server.stats().await;

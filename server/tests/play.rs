@@ -30,7 +30,7 @@ async fn a_second_player_sees_the_first_move_at_no_more_than_max_speed() {
     // A learns that B joined.
     let joined = a
         .wait_for(WAIT, "joined", |e| match e {
-            Event::Message { event, data } if event == "joined" => Some(from_value::<PlayerInfo>(data).unwrap()),
+            Event::Message { event, data, .. } if event == "joined" => Some(from_value::<PlayerInfo>(data).unwrap()),
             _ => None,
         })
         .await
@@ -43,9 +43,9 @@ async fn a_second_player_sees_the_first_move_at_no_more_than_max_speed() {
         let r = snap
             .entities
             .iter()
-            .find(|e| e.id == id)
+            .find(|e| e.head.id == id)
             .expect("entity should be in the snapshot");
-        qz.dequantize(r.x, r.y)
+        qz.dequantize(r.head.x, r.head.y)
     };
     let first = b.next_snapshot(WAIT).await.unwrap();
     let start = pos_in(&first, w.id);
@@ -56,7 +56,7 @@ async fn a_second_player_sees_the_first_move_at_no_more_than_max_speed() {
         let mut tick = tokio::time::interval(Duration::from_secs_f32(w.movement.dt));
         for seq in 1..=60u32 {
             tick.tick().await;
-            sender.input(InputMsg(seq, 0.0, -1.0, 0)).await.unwrap();
+            sender.input(InputMsg::new(seq, 0.0, -1.0, 0)).await.unwrap();
         }
     });
     // B watches A's entity; every observed displacement stays within max speed for the ticks elapsed.
@@ -102,14 +102,14 @@ async fn a_second_player_sees_the_first_move_at_no_more_than_max_speed() {
     a.sender.disconnect().await;
     let left = b
         .wait_for(WAIT, "left", |e| match e {
-            Event::Message { event, data } if event == "left" => Some(from_value::<Left>(data).unwrap()),
+            Event::Message { event, data, .. } if event == "left" => Some(from_value::<Left>(data).unwrap()),
             _ => None,
         })
         .await
         .unwrap();
     assert_eq!(left.id, w.id);
     let s = b.next_snapshot(WAIT).await.unwrap();
-    assert!(s.entities.iter().all(|e| e.id != w.id), "A's entity should be gone");
+    assert!(s.entities.iter().all(|e| e.head.id != w.id), "A's entity should be gone");
     server.stop().await.unwrap();
 }
 
@@ -119,7 +119,7 @@ async fn ack_advances_with_every_applied_input() {
     let mut a = server.connect("Ada").await;
     let mut last_ack = 0;
     for seq in 1..=20u32 {
-        a.sender.input(InputMsg(seq, 1.0, 0.0, 0)).await.unwrap();
+        a.sender.input(InputMsg::new(seq, 1.0, 0.0, 0)).await.unwrap();
         let ack = a
             .wait_for(WAIT, "ack", |e| match e {
                 Event::Snapshot { snapshot, .. } if snapshot.ack >= seq => Some(snapshot.ack),

@@ -3,14 +3,13 @@
 
 mod common;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use common::{TestServer, get_json, wait_stats};
 use glam::Vec2;
 use tickstate_server::ServerConfig;
 use tickstate_server::client::Client;
-use tickstate_server::rules::{Ctx, GameRules, PlayerId, PlayerInput, Spawn};
+use tickstate_server::prelude::*;
 use tickstate_shared::ConnectAuth;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -62,7 +61,7 @@ async fn players_in_different_rooms_do_not_see_each_other() {
     let s = a1
         .wait_for(Duration::from_secs(2), "a snapshot with a2", |e| match e {
             tickstate_server::client::Event::Snapshot { snapshot, .. }
-                if snapshot.entities.iter().any(|r| r.id == a2_id) =>
+                if snapshot.entities.iter().any(|r| r.head.id == a2_id) =>
             {
                 Some(snapshot.clone())
             }
@@ -70,7 +69,7 @@ async fn players_in_different_rooms_do_not_see_each_other() {
         })
         .await
         .unwrap();
-    let ids: Vec<u16> = s.entities.iter().filter(|e| e.kind != 3).map(|e| e.id).collect();
+    let ids: Vec<u16> = s.entities.iter().filter(|e| e.head.kind != 3).map(|e| e.head.id).collect();
     assert_eq!(ids.len(), 2, "room a holds two ships, not b's");
     assert_eq!(b.welcome.players.len(), 1);
     server.stop().await.unwrap();
@@ -79,11 +78,8 @@ async fn players_in_different_rooms_do_not_see_each_other() {
 struct MaybeSlow(bool);
 
 impl GameRules for MaybeSlow {
-    fn on_join(&mut self, _: &mut Ctx<'_>, _: PlayerId, _: &str) -> Spawn {
-        Spawn {
-            kind: 1,
-            pos: Vec2::new(100.0, 100.0),
-        }
+    fn on_join(&mut self, ctx: &mut Ctx<'_>, _: PlayerId, _req: &JoinRequest<'_>) -> Option<Spawn> {
+        Some(Spawn::at(ctx.schema().kind(1)?, Vec2::new(100.0, 100.0)))
     }
     fn tick(&mut self, _: &mut Ctx<'_>, _: &[PlayerInput]) {
         if self.0 {
@@ -94,8 +90,8 @@ impl GameRules for MaybeSlow {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_overloaded_room_does_not_slow_the_others() {
-    let rules = Arc::new(|room: &str| Box::new(MaybeSlow(room == "slow")) as Box<dyn GameRules>);
-    let server = TestServer::start_with_rules(ServerConfig::default(), rules).await;
+    let rules = common::ship_game(|room: &str| MaybeSlow(room == "slow"));
+    let server = TestServer::start_with_game(ServerConfig::default(), rules).await;
     let room = |r: &str| ConnectAuth {
         room: Some(r.into()),
         ..Default::default()

@@ -39,11 +39,11 @@ async fn f4_resume_within_grace_applies_every_input_exactly_once() {
     let w = a.welcome.clone();
     // Ten inputs, acknowledged; then five more sent just before the connection drops (in flight).
     for seq in 1..=10 {
-        a.sender.input(InputMsg(seq, 1.0, 0.0, 0)).await.unwrap();
+        a.sender.input(InputMsg::new(seq, 1.0, 0.0, 0)).await.unwrap();
     }
     ack_at_least(&mut a, 10).await;
     for seq in 11..=15 {
-        a.sender.input(InputMsg(seq, 1.0, 0.0, 0)).await.unwrap();
+        a.sender.input(InputMsg::new(seq, 1.0, 0.0, 0)).await.unwrap();
     }
     tokio::time::sleep(Duration::from_millis(50)).await;
     drop(a); // abrupt: the TCP connection goes away without a goodbye
@@ -53,14 +53,14 @@ async fn f4_resume_within_grace_applies_every_input_exactly_once() {
             Event::Snapshot { snapshot, .. } => snapshot
                 .entities
                 .iter()
-                .find(|r| r.id == w.id && r.kind & 0x80 != 0)
-                .copied(),
+                .find(|r| r.head.id == w.id && r.head.away)
+                .cloned(),
             _ => None,
         })
         .await
         .unwrap();
     assert_eq!(
-        away.kind & 0x7f,
+        away.head.kind,
         2,
         "the kind (Ada is on the blue team) is kept in the low bits"
     );
@@ -75,7 +75,7 @@ async fn f4_resume_within_grace_applies_every_input_exactly_once() {
     let acked = first.ack;
     assert!(acked >= 10);
     for seq in 6..=20 {
-        a2.sender.input(InputMsg(seq, 1.0, 0.0, 0)).await.unwrap();
+        a2.sender.input(InputMsg::new(seq, 1.0, 0.0, 0)).await.unwrap();
     }
     assert_eq!(ack_at_least(&mut a2, 20).await, 20);
     let s = wait_stats(&server, "all inputs accounted for", |s| {
@@ -94,7 +94,7 @@ async fn f4_resume_within_grace_applies_every_input_exactly_once() {
             Event::Snapshot { snapshot, .. } => snapshot
                 .entities
                 .iter()
-                .find(|r| r.id == w.id && r.kind == 2)
+                .find(|r| r.head.id == w.id && r.head.kind == 2)
                 .map(|_| ()),
             _ => None,
         })
@@ -136,12 +136,12 @@ async fn f5_the_newest_connection_wins() {
     assert_eq!(a2.welcome.id, w.id);
     let bye = a
         .wait_for(WAIT, "bye", |e| match e {
-            Event::Message { event, data } if event == "bye" => Some(from_value::<Bye>(data).unwrap()),
+            Event::Message { event, data, .. } if event == "bye" => Some(from_value::<Bye>(data).unwrap()),
             _ => None,
         })
         .await
         .unwrap();
-    assert_eq!(bye.reason, "replaced");
+    assert_eq!(bye.reason, tickstate_shared::ByeReason::Replaced);
     a.wait_for(WAIT, "closed", |e| {
         matches!(e, Event::Disconnected { .. }).then_some(())
     })
@@ -149,7 +149,7 @@ async fn f5_the_newest_connection_wins() {
     .unwrap();
     let s = a2.next_snapshot(WAIT).await.unwrap();
     assert_eq!(
-        s.entities.iter().filter(|e| e.id == w.id).count(),
+        s.entities.iter().filter(|e| e.head.id == w.id).count(),
         1,
         "exactly one entity"
     );

@@ -28,12 +28,12 @@ async fn shutdown_tells_every_client_then_returns() {
     for c in &mut clients {
         let bye = c
             .wait_for(Duration::from_secs(2), "bye", |e| match e {
-                Event::Message { event, data } if event == "bye" => Some(from_value::<Bye>(data).unwrap()),
+                Event::Message { event, data, .. } if event == "bye" => Some(from_value::<Bye>(data).unwrap()),
                 _ => None,
             })
             .await
             .unwrap();
-        assert_eq!(bye.reason, "shutdown");
+        assert_eq!(bye.reason, tickstate_shared::ByeReason::Shutdown);
         let closed = c
             .wait_for(Duration::from_secs(2), "disconnect", |e| {
                 matches!(e, Event::Disconnected { .. }).then_some(())

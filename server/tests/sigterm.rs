@@ -54,11 +54,11 @@ async fn f7_sigterm_tells_every_client_and_exits_zero() {
     for c in &mut clients {
         let bye = c
             .wait_for(Duration::from_secs(5), "bye", |e| match e {
-                Event::Message { event, data } if event == "bye" => Some(from_value::<Bye>(data).unwrap()),
+                Event::Message { event, data, .. } if event == "bye" => Some(from_value::<Bye>(data).unwrap()),
                 _ => None,
             })
             .await;
-        if bye.is_ok_and(|b| b.reason == "shutdown") {
+        if bye.is_ok_and(|b| b.reason == tickstate_shared::ByeReason::Shutdown) {
             told += 1;
         }
     }

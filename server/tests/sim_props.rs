@@ -22,14 +22,14 @@ use std::sync::{Arc, Mutex};
 use glam::Vec2;
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
-use tickstate_server::room::driver::{RecordingLink, RoomDriver};
-use tickstate_server::room::{ConnId, Control, Overrides, TickOutcome};
-use tickstate_server::rules::{Ctx, GameRules, LeaveReason, PlayerId, PlayerInput, RulesConfig, Spawn};
+use tickstate_server::prelude::*;
+use tickstate_server::room::driver::{JoinSpec, RecordingLink, RoomDriver};
+use tickstate_server::room::{ConnId, Control, RoomPolicy, TickOutcome};
 use tickstate_server::sim::Rect;
 use tickstate_server::sim::movement::clamp_to_world;
 use tickstate_server::stats::ClientStats;
 use tickstate_shared::InputMsg;
-use tickstate_shared::protocol::seq_newer;
+use tickstate_shared::seq_newer;
 
 // ---- the in-memory room --------------------------------------------------------------------------
 
@@ -47,11 +47,8 @@ impl GameRules for PropRules {
     fn config(&self) -> RulesConfig {
         self.cfg.clone()
     }
-    fn on_join(&mut self, _ctx: &mut Ctx<'_>, _p: PlayerId, _name: &str) -> Spawn {
-        Spawn {
-            kind: 1,
-            pos: self.spawn,
-        }
+    fn on_join(&mut self, ctx: &mut Ctx<'_>, _p: PlayerId, _req: &JoinRequest<'_>) -> Option<Spawn> {
+        Some(Spawn::at(ctx.schema().kind(1)?, self.spawn))
     }
     fn tick(&mut self, ctx: &mut Ctx<'_>, inputs: &[PlayerInput]) {
         let mut log = self.log.lock().unwrap();
@@ -113,12 +110,15 @@ struct Harness {
 impl Harness {
     fn new(cfg: RulesConfig, spawn: Vec2) -> Self {
         let log = AppliedLog::default();
-        let rules = PropRules {
-            cfg: cfg.clone(),
-            spawn,
-            log: log.clone(),
-        };
-        let d = RoomDriver::new(Box::new(rules), Overrides::default(), 1).unwrap();
+        let (rules_cfg, rules_log) = (cfg.clone(), log.clone());
+        let game = Game::new("props", |s| s.kind(1, "ship").done())
+            .rules(move |_, _| PropRules {
+                cfg: rules_cfg.clone(),
+                spawn,
+                log: rules_log.clone(),
+            })
+            .unwrap();
+        let d = RoomDriver::new(&game, RoomPolicy::default(), 1).unwrap();
         Self {
             d,
             log,
@@ -131,13 +131,20 @@ impl Harness {
 
     /// Joins and readies a player (one tick); returns its index.
     fn join(&mut self) -> usize {
-        let link = RecordingLink::default();
+        let link = self.d.link();
         let client = Arc::new(ClientStats::default());
         // Named after the connection id the driver will give it (ids are never reused).
         let conn_hint = self.joined + 1;
         self.joined = conn_hint;
         let name = format!("c{conn_hint}");
-        let (conn, mut rx) = self.d.join_request(&name, Box::new(link.clone()), client.clone(), None);
+        let (conn, mut rx) = self.d.join_request(
+            JoinSpec {
+                name,
+                ..JoinSpec::default()
+            },
+            Box::new(link.clone()),
+            client.clone(),
+        );
         assert_eq!(conn.0, conn_hint, "the driver numbers connections 1, 2, …");
         self.tick();
         rx.try_recv().unwrap().expect("join should be accepted");
@@ -159,19 +166,16 @@ impl Harness {
     }
 
     fn pos(&self, conn: ConnId) -> Option<Vec2> {
-        let key = self.d.room.entity_of(conn)?;
-        self.d.room.world().get(key).map(|e| e.pos)
+        let key = self.d.room().entity_of(conn)?;
+        self.d.room().world().get(key).map(|e| e.pos)
     }
 
-    /// Queues an input from player `idx`; returns whether the channel took it.
-    fn send(&mut self, idx: usize, input: InputMsg) -> bool {
+    /// Hands an input from player `idx` to the room.
+    fn send(&mut self, idx: usize, input: InputMsg) {
         let p = &mut self.players[idx];
-        let taken = self.d.input_counted(p.conn, input, p.client.clone());
-        if taken {
-            p.sent += 1;
-            self.sent += 1;
-        }
-        taken
+        self.d.input_counted(p.conn, input, p.client.clone());
+        p.sent += 1;
+        self.sent += 1;
     }
 
     fn tick(&mut self) {
@@ -187,8 +191,8 @@ impl Harness {
         let r = self.cfg.player_radius;
         let rb = r.min(size.x / 2.0).min(size.y / 2.0);
         let max_step = self.cfg.max_speed / self.cfg.tick_rate as f32;
-        let cap = self.d.room.settings().max_inputs_per_tick;
-        let tick = self.d.room.tick_number();
+        let cap = self.d.room().settings().inputs.max_per_tick;
+        let tick = self.d.room().tick_number();
         for i in 0..self.players.len() {
             let conn = self.players[i].conn;
             let name = format!("c{}", conn.0);
@@ -266,7 +270,7 @@ impl Harness {
     /// Checks the acks each client saw in this tick's snapshot. Only valid when every input sent was
     /// finite (a rejected non-finite input also moves the ack, and the rules never see it).
     fn check_acks(&mut self, strict_monotonic: bool) -> Result<(), TestCaseError> {
-        let tick = self.d.room.tick_number();
+        let tick = self.d.room().tick_number();
         for p in &mut self.players {
             let Some((stick, ack)) = p.link.last_snapshot().map(|s| (s.tick, s.ack)) else {
                 continue;
@@ -326,7 +330,11 @@ impl Harness {
 
     fn leave(&mut self, idx: usize) {
         let p = self.players.remove(idx);
-        self.d.control(Control::Leave(p.conn, LeaveReason::Disconnected, false));
+        self.d.control(Control::Leave {
+            conn: p.conn,
+            reason: LeaveReason::Disconnect,
+            hold: false,
+        });
     }
 }
 
@@ -472,7 +480,7 @@ fn run_movement(cfg: RulesConfig, players: usize, ticks: &[Vec<(usize, f32, f32)
         for &(who, dx, dy) in inputs {
             let who = who % players;
             seqs[who] = seqs[who].wrapping_add(1);
-            h.send(who, InputMsg(seqs[who], dx, dy, 0));
+            h.send(who, InputMsg::new(seqs[who], dx, dy, 0));
         }
         h.tick_and_check()?;
     }
@@ -537,7 +545,7 @@ proptest! {
         for inputs in &ticks {
             for &(who, dx, dy) in inputs {
                 seqs[who] = seqs[who].wrapping_add(1);
-                h.send(who, InputMsg(seqs[who], dx, dy, 0));
+                h.send(who, InputMsg::new(seqs[who], dx, dy, 0));
             }
             h.tick_and_check()?;
         }
@@ -567,7 +575,7 @@ proptest! {
                     continue;
                 }
                 let seq = cursor[who];
-                h.send(who, InputMsg(seq, dx, 0.5, 0));
+                h.send(who, InputMsg::new(seq, dx, 0.5, 0));
                 cursor[who] = apply(op, seq);
             }
             h.tick_and_check()?;
@@ -598,7 +606,7 @@ fn wrap_around_with_duplicates_and_reorders() {
     let seqs = [u32::MAX - 2, u32::MAX - 1, u32::MAX - 2, 0, u32::MAX, 1, 1, 0, 2, 3, 2];
     for chunk in seqs.chunks(2) {
         for &s in chunk {
-            h.send(0, InputMsg(s, 1.0, 0.0, 0));
+            h.send(0, InputMsg::new(s, 1.0, 0.0, 0));
         }
         h.tick_and_check().unwrap();
         h.check_acks(true).unwrap();
@@ -623,7 +631,7 @@ fn regression_long_steps_tunnelled_through_thin_walls() {
     };
     let mut h = Harness::new(cfg.clone(), Vec2::new(0.5, 2.6666667));
     h.join();
-    h.send(0, InputMsg(1, 0.0, -0.41853637, 0));
+    h.send(0, InputMsg::new(1, 0.0, -0.41853637, 0));
     h.tick();
     let pos = h.pos(h.players[0].conn).unwrap();
     assert!(
@@ -651,10 +659,10 @@ fn regression_push_out_rounding_let_a_player_cross_a_wall() {
     let mut seq = 0;
     for _ in 0..30 {
         seq += 1;
-        h.send(0, InputMsg(seq, 0.0, -1.0, 0)); // up, against the wall's underside
+        h.send(0, InputMsg::new(seq, 0.0, -1.0, 0)); // up, against the wall's underside
         h.tick_and_check().unwrap();
     }
-    h.send(0, InputMsg(seq + 1, -1.0, 0.0, 0)); // one step left
+    h.send(0, InputMsg::new(seq + 1, -1.0, 0.0, 0)); // one step left
     h.tick_and_check().unwrap();
 }
 
@@ -675,7 +683,7 @@ fn regression_clamp_pushed_a_player_into_a_wall_near_the_edge() {
     h.tick_and_check().unwrap();
     for seq in 1..=20 {
         let (dx, dy) = if seq < 10 { (-1.0, 1.0) } else { (0.0, 1.0) };
-        h.send(0, InputMsg(seq, dx, dy, 0));
+        h.send(0, InputMsg::new(seq, dx, dy, 0));
         h.tick_and_check().unwrap();
     }
 }

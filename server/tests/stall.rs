@@ -71,7 +71,7 @@ async fn f3_a_silent_peer_is_detected_its_seat_held_then_released() {
     let started = std::time::Instant::now();
     let id = watcher
         .wait_for(Duration::from_secs(2), "joined", |e| match e {
-            Event::Message { event, data } if event == "joined" => {
+            Event::Message { event, data, .. } if event == "joined" => {
                 Some(from_value::<tickstate_shared::protocol::PlayerInfo>(data).unwrap().id)
             }
             _ => None,
@@ -85,8 +85,8 @@ async fn f3_a_silent_peer_is_detected_its_seat_held_then_released() {
             Event::Snapshot { snapshot, .. } => snapshot
                 .entities
                 .iter()
-                .find(|r| r.id == id && r.kind & 0x80 != 0)
-                .copied(),
+                .find(|r| r.head.id == id && r.head.away)
+                .cloned(),
             _ => None,
         })
         .await
@@ -104,10 +104,10 @@ async fn f3_a_silent_peer_is_detected_its_seat_held_then_released() {
     // After the hold period the player leaves, once.
     let left = watcher
         .wait_for(Duration::from_secs(3), "left", |e| match e {
-            Event::Message { event, data } if event == "left" => Some(from_value::<Left>(data).unwrap()),
+            Event::Message { event, data, .. } if event == "left" => Some(from_value::<Left>(data).unwrap()),
             Event::Snapshot { snapshot, .. } => {
-                if let Some(r) = snapshot.entities.iter().find(|r| r.id == id) {
-                    assert_eq!((r.x, r.y), (away.x, away.y), "a held entity keeps its last state");
+                if let Some(r) = snapshot.entities.iter().find(|r| r.head.id == id) {
+                    assert_eq!((r.head.x, r.head.y), (away.head.x, away.head.y), "a held entity keeps its last state");
                 }
                 None
             }

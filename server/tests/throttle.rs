@@ -13,7 +13,7 @@ use glam::Vec2;
 use tickstate_server::ServerConfig;
 use tickstate_server::client::{Client, Event};
 use tickstate_server::config::ConnLimits;
-use tickstate_server::rules::{Ctx, GameRules, PlayerId, Spawn};
+use tickstate_server::prelude::*;
 use tickstate_shared::{ConnectAuth, InputMsg};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpSocket};
@@ -23,19 +23,17 @@ struct Crowded;
 
 impl GameRules for Crowded {
     fn on_start(&mut self, ctx: &mut Ctx<'_>) {
+        let star = ctx.schema().kind(3).expect("kind 3 is declared");
         for i in 0..300 {
             let _ = ctx.world_mut().spawn(
-                3,
+                star,
                 Vec2::new(20.0 + (i % 30) as f32 * 50.0, 20.0 + (i / 30) as f32 * 80.0),
                 2.0,
             );
         }
     }
-    fn on_join(&mut self, _: &mut Ctx<'_>, _: PlayerId, _: &str) -> Spawn {
-        Spawn {
-            kind: 1,
-            pos: Vec2::new(800.0, 450.0),
-        }
+    fn on_join(&mut self, ctx: &mut Ctx<'_>, _: PlayerId, _req: &JoinRequest<'_>) -> Option<Spawn> {
+        Some(Spawn::at(ctx.schema().kind(1)?, Vec2::new(800.0, 450.0)))
     }
 }
 
@@ -104,8 +102,8 @@ async fn f2_a_throttled_client_gets_fresh_snapshots_at_a_lower_rate_and_recovers
         },
         ..ServerConfig::default()
     };
-    let rules = Arc::new(|_: &str| Box::new(Crowded) as Box<dyn GameRules>);
-    let server = TestServer::start_with_rules(config, rules).await;
+    let rules = common::ship_game(|_: &str| Crowded);
+    let server = TestServer::start_with_game(config, rules).await;
     let upstream: std::net::SocketAddr = server.base.trim_start_matches("http://").parse().unwrap();
     let rate = Arc::new(AtomicU64::new(0));
     let proxy = throttling_proxy(upstream, rate.clone()).await;
@@ -138,7 +136,7 @@ async fn f2_a_throttled_client_gets_fresh_snapshots_at_a_lower_rate_and_recovers
     tokio::time::sleep(Duration::from_millis(500)).await;
     let (back, _, _) = watch(&mut c, Duration::from_secs(1)).await;
     assert!(back >= 25, "after the throttle: ~30 snapshots/s again, got {back}");
-    c.sender.input(InputMsg(1, 1.0, 0.0, 0)).await.unwrap();
+    c.sender.input(InputMsg::new(1, 1.0, 0.0, 0)).await.unwrap();
     let sent = std::time::Instant::now();
     c.wait_for(Duration::from_secs(1), "ack 1", |e| match e {
         Event::Snapshot { snapshot, .. } if snapshot.ack == 1 => Some(()),

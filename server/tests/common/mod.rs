@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use tickstate_server::client::{Client, Event};
-use tickstate_server::game::StarCollector;
-use tickstate_server::{AdminListener, AdminToken, Listeners, ServerConfig, rules_of, run};
+use tickstate_server::game::star_collector;
+use tickstate_server::{AdminListener, AdminToken, Game, GameRules, Listeners, ServerConfig, run};
 use tickstate_shared::ConnectAuth;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -19,6 +19,18 @@ pub struct TestServer {
     task: Option<JoinHandle<Result<(), tickstate_server::ServerError>>>,
 }
 
+/// A test game with kinds 1 (`ship`), 2 (`other_ship`) and 3 (`star`), no fields, whose rooms'
+/// rules `make` builds from the room's name. Rules find the kinds with `ctx.schema().kind(n)`.
+pub fn ship_game<R: GameRules>(make: impl Fn(&str) -> R + Send + Sync + 'static) -> Game {
+    Game::new("test", |s| {
+        s.kind(1, "ship").done();
+        s.kind(2, "other_ship").done();
+        s.kind(3, "star").done();
+    })
+    .rules(move |_, room| make(room))
+    .expect("a valid test game")
+}
+
 impl TestServer {
     pub async fn start() -> Self {
         Self::start_with(ServerConfig {
@@ -29,22 +41,22 @@ impl TestServer {
     }
 
     pub async fn start_with(config: ServerConfig) -> Self {
-        Self::start_with_rules(config, rules_of::<StarCollector>()).await
+        Self::start_with_game(config, star_collector()).await
     }
 
-    pub async fn start_with_rules(config: ServerConfig, rules: tickstate_server::RulesFactory) -> Self {
-        Self::start_full(config, rules, None).await
+    pub async fn start_with_game(config: ServerConfig, game: Game) -> Self {
+        Self::start_full(config, game, None).await
     }
 
     /// A server whose operator endpoints want `token`.
     pub async fn start_with_admin_token(config: ServerConfig, token: &str) -> Self {
         let token = AdminToken::new(token).unwrap();
-        Self::start_full(config, rules_of::<StarCollector>(), Some(token)).await
+        Self::start_full(config, star_collector(), Some(token)).await
     }
 
     async fn start_full(
         config: ServerConfig,
-        rules: tickstate_server::RulesFactory,
+        game: Game,
         token: Option<AdminToken>,
     ) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -53,7 +65,7 @@ impl TestServer {
         let admin = format!("http://{}", admin_listener.local_addr().unwrap());
         let listeners = Listeners::new(listener).with_admin(AdminListener::new(admin_listener, token).unwrap());
         let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(run(listeners, config, rules, async move {
+        let task = tokio::spawn(run(listeners, config, game, async move {
             let _ = stopped.await;
         }));
         Self {
@@ -65,14 +77,8 @@ impl TestServer {
     }
 
     pub async fn connect(&self, name: &str) -> Client {
-        Client::connect(
-            &self.base,
-            &ConnectAuth {
-                name: Some(name.into()),
-                ..ConnectAuth::default()
-            },
-        )
-        .await
+        Client::connect(&self.base, &ConnectAuth::named(name))
+            .await
         .expect("client should connect")
     }
 
@@ -163,6 +169,11 @@ pub fn is_message(ev: &Event, name: &str) -> bool {
     matches!(ev, Event::Message { event, .. } if event == name)
 }
 
+/// The smallest valid connect auth: `{ protocol: 2 }`.
+pub fn protocol_auth() -> rmpv::Value {
+    rmpv::Value::Map(vec![("protocol".into(), tickstate_shared::PROTOCOL_VERSION.into())])
+}
+
 /// A raw Socket.IO-over-WebSocket connection, for sending frames no real client would.
 pub struct Raw {
     pub ws: tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
@@ -197,10 +208,11 @@ impl Raw {
         Self { ws }
     }
 
-    /// `open` plus a CONNECT with empty auth; waits for the CONNECT ack and `welcome`.
+    /// `open` plus a CONNECT with the smallest valid auth (`{ protocol: 2 }`); waits for the
+    /// CONNECT ack and `welcome`.
     pub async fn joined(base: &str) -> Self {
         let mut r = Self::open(base).await;
-        r.send(packet(0, Some(rmpv::Value::Map(vec![])))).await;
+        r.send(packet(0, Some(protocol_auth()))).await;
         let deadline = tokio::time::Instant::now() + Duration::from_secs(3);
         loop {
             let v = r.next_packet(deadline).await.expect("should get CONNECT and welcome");
