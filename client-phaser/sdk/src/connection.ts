@@ -1,10 +1,17 @@
 /**
- * The Socket.IO connection to a Tickstate server, with the MessagePack parser, WebSocket only.
+ * The Socket.IO connection to a Tickstate server (protocol v2), with the MessagePack parser,
+ * WebSocket only.
  *
- * It decodes every server event with the codec and hands typed values to listeners; it tracks a
- * connection status for the HUD (`connecting` → `connected` on `welcome` → `reconnecting` when the
- * link drops → `disconnected` when it gives up or is refused), reconnects by itself, and measures the
- * round-trip time with acknowledged `ping`s. Each reconnect brings a fresh `welcome`.
+ * It decodes every server event and hands typed values to listeners; it tracks a connection status
+ * for the HUD (`connecting` → `connected` on `welcome` → `reconnecting` when the link drops →
+ * `disconnected` when it gives up or is refused), reconnects by itself, and measures the round-trip
+ * time with acknowledged `ping`s. Each reconnect brings a fresh `welcome`, whose `schema` compiles
+ * the snapshot decoder: nothing here knows a particular game.
+ *
+ * Game events (`welcome.schema.events`) arrive with two arguments, the data and the server tick;
+ * the game gives a decoder per event it handles (validation of network data), and listens with
+ * {@link Connection.onEvent}. Game messages go out with {@link Connection.sendMessage}, checked
+ * against `schema.messages` (name, `max_bytes`) before they leave.
  *
  * Sessions (PROTOCOL.md "Sessions and reconnecting"): the `token` of the latest `welcome` is kept
  * and sent in the auth of every reconnect, so a dropped link resumes the same seat (a `welcome`
@@ -17,33 +24,37 @@
  * While the browser says it is offline (`navigator.onLine`), no reconnect is attempted (each would
  * only fail, and log a network error); the `online` event starts one at once.
  *
- * Socket.IO's own reconnection handles dropped links. Refusals (`connect_error` from the server) and
- * server-side closes do not reconnect by themselves in Socket.IO; here the transient ones (`busy`,
- * `shutting_down`, `room_unavailable`, a `bye` with `shutdown` or `room_error`) are retried with a
- * backoff, the others (`invalid_auth`, `kicked`, …) end in `disconnected` with the reason shown.
+ * Socket.IO's own reconnection handles dropped links. Refusals (`connect_error` from the server,
+ * whose message is a code, optionally `": "` and a detail) and server-side closes do not reconnect
+ * by themselves in Socket.IO; here the transient ones ({@link TRANSIENT_REFUSALS}, and `bye` with a
+ * reason of {@link TRANSIENT_BYE_REASONS}) are retried with a backoff, the others
+ * (`protocol_mismatch`, `invalid_auth`, `kicked`, …) end in `disconnected` with the code as reason.
  */
 import { io, type ManagerOptions, type SocketOptions } from "socket.io-client";
 import * as msgpackParser from "socket.io-msgpack-parser";
+import { encode } from "@msgpack/msgpack";
 import {
   decodeBye,
   decodeJoined,
   decodeLeft,
-  decodeScores,
-  decodeSnapshot,
   decodeWelcome,
+  parseRefusal,
   ProtocolError,
+  SnapshotCodec,
 } from "./codec";
+import { ENGINE_EVENTS, TRANSIENT_BYE_REASONS, TRANSIENT_REFUSALS } from "./generated/vocabulary";
 import {
-  Events,
   PROTOCOL_VERSION,
+  type AnyGame,
   type Auth,
   type Bye,
+  type GameTypes,
   type InputMsg,
   type Joined,
   type Left,
-  type Scores,
   type Snapshot,
   type Welcome,
+  type WireValue,
 } from "./protocol";
 
 export type ConnectionState = "connecting" | "connected" | "reconnecting" | "disconnected";
@@ -63,8 +74,9 @@ export interface ConnectionEvents {
   snapshot: (snapshot: Snapshot, receivedAt: number) => void;
   joined: (joined: Joined) => void;
   left: (left: Left) => void;
-  scores: (scores: Scores) => void;
   bye: (bye: Bye) => void;
+  /** A game event (any name in `schema.events` with a decoder), decoded; see also {@link Connection.onEvent}. */
+  event: (name: string, data: unknown, tick: number) => void;
   rtt: (ms: number) => void;
   /** A server message that could not be decoded (it is dropped). */
   protocolError: (error: ProtocolError) => void;
@@ -104,13 +116,26 @@ export const browserNetwork: NetworkState = {
 
 export type SocketFactory = (url: string | undefined, options: Partial<ManagerOptions & SocketOptions>) => SocketLike;
 
-export interface ConnectionOptions {
+/** Decoders (validators) of the game events a game handles, by event name. */
+export type EventDecoders<E> = { readonly [K in keyof E]?: (raw: unknown) => E[K] };
+
+export interface ConnectionOptions<T extends GameTypes = AnyGame> {
   /** Server URL; same origin when absent (the page is served by the Tickstate server or Vite's proxy). */
   readonly url?: string;
   readonly name?: string;
   readonly room?: string;
   /** Resume token to send on the first connect (later connects send the latest `welcome.token`). */
   readonly token?: string;
+  /** For servers with an authenticator (e.g. a signed JWT). */
+  readonly credential?: string;
+  /** Join options for the game rules (a team, a class). At most 1,024 bytes of MessagePack. */
+  readonly options?: { readonly [key: string]: WireValue | undefined };
+  /**
+   * Decoders of the game's events: each checks the shape of the data and returns it typed, or
+   * throws (the event is then dropped and reported as a `protocolError`). Events without a decoder
+   * are ignored: nothing untyped reaches the game.
+   */
+  readonly events?: EventDecoders<T["events"]>;
   /** Interval between RTT pings, ms. Default 1000; 0 disables them. */
   readonly pingIntervalMs?: number;
   /** Clock for RTT and arrival times. Default `performance.now()`. */
@@ -123,22 +148,30 @@ export interface ConnectionOptions {
   readonly network?: NetworkState;
 }
 
-/** `connect_error` / `bye` reasons worth retrying by themselves. */
-const TRANSIENT = new Set(["busy", "shutting_down", "room_unavailable", "shutdown", "room_error"]);
+/** `connect_error` codes worth retrying by themselves, after a backoff. */
+const TRANSIENT_REFUSAL = new Set<string>(TRANSIENT_REFUSALS);
+/** `bye` reasons after which the client reconnects by itself. */
+const TRANSIENT_BYE = new Set<string>(TRANSIENT_BYE_REASONS);
 
 type Listeners = { [K in keyof ConnectionEvents]: Set<ConnectionEvents[K]> };
 
-export class Connection {
+/** Why a game message was not sent. */
+export type MessageRefusal = "not_connected" | "unknown" | "too_large";
+
+export class Connection<T extends GameTypes = AnyGame> {
   private readonly socket: SocketLike;
   private readonly now: () => number;
-  private readonly options: ConnectionOptions;
+  private readonly options: ConnectionOptions<T>;
+  private codec: SnapshotCodec | null = null;
+  /** Game events with a Socket.IO listener on the socket (added once per name). */
+  private readonly wiredEvents = new Set<string>();
   private readonly listeners: Listeners = {
     status: new Set(),
     welcome: new Set(),
     snapshot: new Set(),
     joined: new Set(),
     left: new Set(),
-    scores: new Set(),
+    event: new Set(),
     bye: new Set(),
     rtt: new Set(),
     protocolError: new Set(),
@@ -148,6 +181,8 @@ export class Connection {
   private token: string | undefined;
   private resumedValue = false;
   private lastBye: Bye | null = null;
+  private lastRefusalValue: string | null = null;
+  private protocolErrorCount = 0;
   private rttValue: number | null = null;
   private pingTimer: ReturnType<typeof setInterval> | null = null;
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
@@ -158,7 +193,7 @@ export class Connection {
   private readonly network: NetworkState;
   private unwatch: (() => void) | null = null;
 
-  constructor(options: ConnectionOptions = {}) {
+  constructor(options: ConnectionOptions<T> = {}) {
     this.options = options;
     this.now = options.now ?? (() => performance.now());
     this.token = options.token;
@@ -221,6 +256,21 @@ export class Connection {
     return this.resumedValue;
   }
 
+  /** The full message of the last `connect_error` that had a detail (for people), or null. */
+  get lastRefusal(): string | null {
+    return this.lastRefusalValue;
+  }
+
+  /** Server messages dropped because they could not be decoded, since this connection was made. */
+  get protocolErrors(): number {
+    return this.protocolErrorCount;
+  }
+
+  /** The snapshot decoder compiled from the current `welcome.schema`, or null before it. */
+  get snapshotCodec(): SnapshotCodec | null {
+    return this.codec;
+  }
+
   /** Latest round-trip time in ms, or null before the first ping came back. */
   get rtt(): number | null {
     return this.rttValue;
@@ -232,32 +282,62 @@ export class Connection {
   }
 
   /**
-   * Sends one input (`[seq, dx, dy, buttons]` from `encodeInput`). Returns false, sending nothing,
-   * while there is no welcomed connection: Socket.IO would otherwise buffer it and replay stale
-   * inputs after a reconnect.
+   * Listens to one game event, decoded by the decoder given in the options (`data`) with the
+   * server tick it belongs to. Returns an unsubscribe.
+   */
+  onEvent<K extends keyof T["events"] & string>(name: K, fn: (data: T["events"][K], tick: number) => void): () => void {
+    return this.on("event", (n, data, tick) => {
+      if (n === name) fn(data as T["events"][K], tick);
+    });
+  }
+
+  /**
+   * Sends one input (`[seq, dx, dy, buttons, ...fields]` from `encodeInput`). Returns false, sending
+   * nothing, while there is no welcomed connection: Socket.IO would otherwise buffer it and replay
+   * stale inputs after a reconnect.
    */
   sendInput(msg: InputMsg): boolean {
     if (!this.socket.connected || !this.welcomeValue) return false;
-    this.socket.emit(Events.input, msg);
+    this.socket.emit(ENGINE_EVENTS.input, msg);
     return true;
+  }
+
+  /**
+   * Sends a game message (`schema.messages`). Returns null when sent, or why not: not connected
+   * (never queued: messages are not part of the input stream and are not resent), a name the
+   * server did not declare, or a payload over its `max_bytes` of MessagePack.
+   */
+  sendMessage<K extends keyof T["messages"] & string>(name: K, payload: T["messages"][K]): MessageRefusal | null {
+    const w = this.welcomeValue;
+    if (!this.socket.connected || !w) return "not_connected";
+    const doc = w.schema.messages.find((m) => m.name === name);
+    if (!doc) return "unknown";
+    const size = encode(payload).byteLength;
+    if (size > doc.max_bytes) return "too_large";
+    this.socket.emit(name, payload);
+    return null;
   }
 
   /** Sends one RTT ping now. */
   ping(): void {
     if (!this.socket.connected) return;
     const sent = this.now();
-    this.socket.emit(Events.ping, sent, (echo: unknown) => {
+    this.socket.emit(ENGINE_EVENTS.ping, sent, (echo: unknown) => {
       if (echo !== sent) return; // not our value: ignore rather than report nonsense
       this.rttValue = this.now() - sent;
       this.emit("rtt", this.rttValue);
     });
   }
 
+  /** The connect auth: protocol 2 always; with a token, the server ignores the rest. */
   private auth(): Auth {
-    const auth: Auth = {};
-    if (this.options.name !== undefined) auth.name = this.options.name;
-    if (this.options.room !== undefined) auth.room = this.options.room;
+    const auth: Auth = { protocol: PROTOCOL_VERSION };
+    const o = this.options;
+    if (o.name !== undefined) auth.name = o.name;
+    if (o.room !== undefined) auth.room = o.room;
     if (this.token !== undefined) auth.token = this.token;
+    if (o.credential !== undefined) auth.credential = o.credential;
+    if (o.options !== undefined) auth.options = o.options;
     return auth;
   }
 
@@ -268,7 +348,11 @@ export class Connection {
       // Still "connecting" until the welcome arrives.
     });
     s.on("connect_error", (err: Error & { data?: unknown }) => {
-      const reason = err?.message || "connect_error";
+      const message = err?.message || "connect_error";
+      // The code is the part before the first `:` (`protocol_mismatch: this server speaks …`).
+      const refusal = parseRefusal(message);
+      const reason = refusal.code || "connect_error";
+      this.lastRefusalValue = refusal.detail === "" ? null : message;
       if (this.closed) return;
       if (reason === "invalid_token" && this.token !== undefined && !s.active) {
         // The held seat is gone (hold period over, or the server restarted): join afresh now.
@@ -281,7 +365,7 @@ export class Connection {
         // A transport-level failure: Socket.IO retries by itself, unless there is no network.
         if (!this.network.isOnline()) return this.pauseUntilOnline();
         this.setStatus("reconnecting", reason, this.statusValue.attempt);
-      } else if (TRANSIENT.has(reason)) {
+      } else if (TRANSIENT_REFUSAL.has(reason)) {
         this.retryLater(reason);
       } else {
         this.setStatus("disconnected", reason, this.statusValue.attempt);
@@ -292,7 +376,7 @@ export class Connection {
       this.stopPing();
       if (this.closed) return;
       const bye = this.lastBye;
-      if (bye && !TRANSIENT.has(bye.reason)) {
+      if (bye && !TRANSIENT_BYE.has(bye.reason)) {
         this.setStatus("disconnected", bye.reason, 0);
         if (s.active) s.disconnect(); // e.g. kicked: do not come back by ourselves
         return;
@@ -309,7 +393,7 @@ export class Connection {
       if (!this.closed) this.setStatus("disconnected", "reconnect_failed", this.statusValue.attempt);
     });
 
-    s.on(Events.welcome, (raw: unknown) => {
+    s.on(ENGINE_EVENTS.welcome, (raw: unknown) => {
       const w = this.decode(() => decodeWelcome(raw));
       if (!w) return;
       if (w.protocol !== PROTOCOL_VERSION) {
@@ -320,6 +404,8 @@ export class Connection {
         return;
       }
       this.welcomeValue = w;
+      this.codec = new SnapshotCodec({ schema: w.schema, world: w.world });
+      this.wireGameEvents(w.schema.events);
       this.resumedValue = this.token !== undefined && this.token === w.token;
       this.token = w.token;
       this.retryDelay = this.options.retryDelayMs ?? 1000;
@@ -327,26 +413,22 @@ export class Connection {
       this.emit("welcome", w);
       this.startPing();
     });
-    s.on(Events.snapshot, (raw: unknown) => {
+    s.on(ENGINE_EVENTS.snapshot, (raw: unknown) => {
       const at = this.now();
-      const world = this.welcomeValue?.world;
-      if (!world) return; // before welcome: nothing to place it in
-      const snap = this.decode(() => decodeSnapshot(raw, world));
+      const codec = this.codec;
+      if (!codec || !this.welcomeValue) return; // before welcome: nothing to decode it with
+      const snap = this.decode(() => codec.decode(raw));
       if (snap) this.emit("snapshot", snap, at);
     });
-    s.on(Events.joined, (raw: unknown) => {
+    s.on(ENGINE_EVENTS.joined, (raw: unknown) => {
       const v = this.decode(() => decodeJoined(raw));
       if (v) this.emit("joined", v);
     });
-    s.on(Events.left, (raw: unknown) => {
+    s.on(ENGINE_EVENTS.left, (raw: unknown) => {
       const v = this.decode(() => decodeLeft(raw));
       if (v) this.emit("left", v);
     });
-    s.on(Events.scores, (raw: unknown) => {
-      const v = this.decode(() => decodeScores(raw));
-      if (v) this.emit("scores", v);
-    });
-    s.on(Events.bye, (raw: unknown) => {
+    s.on(ENGINE_EVENTS.bye, (raw: unknown) => {
       const v = this.decode(() => decodeBye(raw));
       if (!v) return;
       this.lastBye = v;
@@ -356,15 +438,48 @@ export class Connection {
     });
   }
 
-  private decode<T>(f: () => T): T | null {
+  /**
+   * Adds a socket listener for each game event that has a decoder (once per name: a resumed
+   * `welcome` names the same events). Engine event names are never taken as game events.
+   */
+  private wireGameEvents(names: readonly string[]): void {
+    const decoders = (this.options.events ?? {}) as Readonly<Record<string, ((raw: unknown) => unknown) | undefined>>;
+    const engine = new Set<string>(Object.values(ENGINE_EVENTS));
+    for (const name of names) {
+      const dec = decoders[name];
+      if (!dec || engine.has(name) || this.wiredEvents.has(name)) continue;
+      this.wiredEvents.add(name);
+      this.socket.on(name, (raw: unknown, tick: unknown) => {
+        const t = typeof tick === "number" && Number.isInteger(tick) && tick >= 0 ? tick : null;
+        if (t === null) {
+          this.protocolErrorCount++;
+          this.emit("protocolError", new ProtocolError(`${name}: expected (data, tick), got tick ${String(tick)}`));
+          return;
+        }
+        const data = this.decode(() => {
+          try {
+            return dec(raw);
+          } catch (e) {
+            if (e instanceof ProtocolError) throw e;
+            throw new ProtocolError(`${name}: ${e instanceof Error ? e.message : String(e)}`);
+          }
+        });
+        if (data !== null) this.emit("event", name, data, t);
+      });
+    }
+  }
+
+  /**
+   * Runs a decoder; a malformed message is reported (`protocolError`) and dropped, never thrown
+   * into the socket's event loop or the game.
+   */
+  private decode<R>(f: () => R): R | null {
     try {
       return f();
     } catch (e) {
-      if (e instanceof ProtocolError) {
-        this.emit("protocolError", e);
-        return null;
-      }
-      throw e;
+      this.protocolErrorCount++;
+      this.emit("protocolError", e instanceof ProtocolError ? e : new ProtocolError(e instanceof Error ? e.message : String(e)));
+      return null;
     }
   }
 
@@ -427,7 +542,12 @@ export class Connection {
 
   private emit<K extends keyof ConnectionEvents>(event: K, ...args: Parameters<ConnectionEvents[K]>): void {
     for (const fn of this.listeners[event]) {
-      (fn as (...a: Parameters<ConnectionEvents[K]>) => void)(...args);
+      try {
+        (fn as (...a: Parameters<ConnectionEvents[K]>) => void)(...args);
+      } catch (e) {
+        // A listener's bug must not break the connection's own bookkeeping or the other listeners.
+        console.error(`tickstate: a ${event} listener threw`, e);
+      }
     }
   }
 }

@@ -16,9 +16,17 @@
  * appear when the render time reaches the first snapshot that holds them and vanish when it reaches
  * the first one that does not.
  *
+ * Every numeric field of the schema is blended too (angles the short way round, velocities per
+ * component); flags take the later snapshot's value. Entities with a velocity field (projectiles,
+ * which the engine moves by themselves) are extrapolated along that velocity, swept against the
+ * walls, instead of along the difference of the last two snapshots. An entity listed in a
+ * snapshot's `teleports` jumps.
+ *
  * Call order: `push` per snapshot, `sample` per frame. Time is passed in (ms); no clock is read here.
  */
-import type { EntityState, Snapshot } from "../net/protocol";
+import { TAU } from "./fields";
+import { coast } from "./movement";
+import type { EntityState, FieldDoc, FieldValue, FieldValues, SchemaDoc, Snapshot, World } from "./protocol";
 
 export interface RenderedEntity {
   readonly id: number;
@@ -28,14 +36,21 @@ export interface RenderedEntity {
   readonly away: boolean;
   readonly x: number;
   readonly y: number;
+  /** The kind's fields, blended like the position. */
+  readonly fields: FieldValues;
 }
 
 export interface InterpolatorOptions {
   readonly tickRate: number;
   readonly snapshotRate: number;
-  /** World size, to keep extrapolated positions inside. */
-  readonly width: number;
-  readonly height: number;
+  /** The world: its size keeps extrapolated positions inside, its walls stop coasting projectiles. */
+  readonly world: World;
+  /** The game's schema: which fields are angles (blended the short way) and velocities (extrapolated). */
+  readonly schema?: SchemaDoc;
+  /** Collision half-size of an entity of `kind` without a player, for coasting. Default 0. */
+  readonly radiusOf?: (kind: number) => number;
+  /** How long to extrapolate an entity with a velocity field, ms. Default 250. */
+  readonly maxCoastMs?: number;
   /** Render delay in snapshot intervals. Default 2. */
   readonly delayIntervals?: number;
   /** How long to extrapolate past the newest snapshot before holding, in ms. Default 100. */
@@ -62,6 +77,8 @@ interface Frame {
   /** Server time of the tick, in ms. */
   readonly time: number;
   readonly entities: ReadonlyMap<number, EntityState>;
+  /** Entities the server teleported since the frame before (their `teleports` tick is after it). */
+  readonly teleported: ReadonlySet<number>;
 }
 
 interface OffsetSample {
@@ -81,8 +98,12 @@ export class Interpolator {
   private readonly maxSlew: number;
   private readonly resyncMs: number;
   private readonly smoothingMs: number;
-  private readonly width: number;
-  private readonly height: number;
+  private readonly world: World;
+  private readonly fieldsByKind = new Map<number, readonly FieldDoc[]>();
+  /** Kind → name of its velocity field, for kinds that have one. */
+  private readonly velocityField = new Map<number, string>();
+  private readonly radiusOf: (kind: number) => number;
+  private readonly maxCoastMs: number;
 
   private frames: Frame[] = [];
   private samples: OffsetSample[] = [];
@@ -100,8 +121,14 @@ export class Interpolator {
     this.maxSlew = options.maxSlew ?? 0.05;
     this.resyncMs = options.resyncMs ?? 250;
     this.smoothingMs = Math.max(0, options.smoothingMs ?? 2000 / options.snapshotRate);
-    this.width = options.width;
-    this.height = options.height;
+    this.world = options.world;
+    this.radiusOf = options.radiusOf ?? (() => 0);
+    this.maxCoastMs = options.maxCoastMs ?? 250;
+    for (const k of options.schema?.kinds ?? []) {
+      this.fieldsByKind.set(k.id, k.fields);
+      const vel = k.fields.find((f) => f.type === "velocity");
+      if (vel) this.velocityField.set(k.id, vel.name);
+    }
   }
 
   /** Snapshots held. */
@@ -129,7 +156,11 @@ export class Interpolator {
     const time = snapshot.tick * this.msPerTick;
     const entities = new Map<number, EntityState>();
     for (const e of snapshot.entities) entities.set(e.id, e);
-    this.frames.push({ tick: snapshot.tick, time, entities });
+    // `teleports` lists the last second; only the ones after the previous frame matter here.
+    const after = newest?.tick ?? -1;
+    const teleported = new Set<number>();
+    for (const t of snapshot.teleports) if (t.tick > after) teleported.add(t.id);
+    this.frames.push({ tick: snapshot.tick, time, entities, teleported });
     // Keep a second of history, and always at least two frames.
     while (this.frames.length > 2 && this.frames[0]!.time < time - BUFFER_MS) this.frames.shift();
 
@@ -207,7 +238,7 @@ export class Interpolator {
         sx += e.x;
         sy += e.y;
       }
-      if (ok) out.set(id, { id, kind: c.kind, away: c.away, x: sx / SMOOTHING_TAPS, y: sy / SMOOTHING_TAPS });
+      if (ok) out.set(id, { ...c, x: sx / SMOOTHING_TAPS, y: sy / SMOOTHING_TAPS });
     }
     return out;
   }
@@ -231,10 +262,17 @@ export class Interpolator {
       const alpha = span > 0 ? (t - a.time) / span : 1;
       for (const ea of a.entities.values()) {
         const eb = b.entities.get(ea.id);
-        if (!eb || this.isJump(ea, eb, span)) {
+        if (!eb || b.teleported.has(ea.id) || this.isJump(ea, eb, span)) {
           out.set(ea.id, pick(ea));
         } else {
-          out.set(ea.id, { id: ea.id, kind: eb.kind, away: eb.away, x: ea.x + (eb.x - ea.x) * alpha, y: ea.y + (eb.y - ea.y) * alpha });
+          out.set(ea.id, {
+            id: ea.id,
+            kind: eb.kind,
+            away: eb.away,
+            x: ea.x + (eb.x - ea.x) * alpha,
+            y: ea.y + (eb.y - ea.y) * alpha,
+            fields: this.blendFields(ea, eb, alpha),
+          });
         }
       }
       return out;
@@ -243,8 +281,17 @@ export class Interpolator {
     const prev = frames[i - 1];
     const ahead = Math.min(t - a.time, this.maxExtrapolationMs);
     for (const ea of a.entities.values()) {
+      const velName = this.velocityField.get(ea.kind);
+      const vel = velName === undefined ? undefined : ea.fields[velName];
+      if (Array.isArray(vel) && t > a.time) {
+        // The engine moves it by its velocity every tick: draw it where that sweep has it by now.
+        const ticks = Math.min(t - a.time, this.maxCoastMs) / this.msPerTick;
+        const p = coast({ x: ea.x, y: ea.y }, vel as readonly [number, number], ticks, this.world, this.radiusOf(ea.kind), this.msPerTick / 1000);
+        out.set(ea.id, { ...pick(ea), x: p.x, y: p.y });
+        continue;
+      }
       const ep = prev?.entities.get(ea.id);
-      if (!prev || !ep || ahead <= 0 || this.isJump(ep, ea, a.time - prev.time)) {
+      if (!prev || !ep || ahead <= 0 || a.teleported.has(ea.id) || this.isJump(ep, ea, a.time - prev.time)) {
         out.set(ea.id, pick(ea));
         continue;
       }
@@ -252,11 +299,9 @@ export class Interpolator {
       const vx = (ea.x - ep.x) / span;
       const vy = (ea.y - ep.y) / span;
       out.set(ea.id, {
-        id: ea.id,
-        kind: ea.kind,
-        away: ea.away,
-        x: clamp(ea.x + vx * ahead, 0, this.width),
-        y: clamp(ea.y + vy * ahead, 0, this.height),
+        ...pick(ea),
+        x: clamp(ea.x + vx * ahead, 0, this.world.width),
+        y: clamp(ea.y + vy * ahead, 0, this.world.height),
       });
     }
     return out;
@@ -272,6 +317,19 @@ export class Interpolator {
     this.lastRenderTime = -Infinity;
   }
 
+  /** Blends the fields of two records of one entity (`alpha` 0 = a, 1 = b). */
+  private blendFields(a: EntityState, b: EntityState, alpha: number): FieldValues {
+    const docs = this.fieldsByKind.get(b.kind);
+    if (!docs || docs.length === 0) return b.fields;
+    const out: Record<string, FieldValue> = {};
+    for (const doc of docs) {
+      const va = a.fields[doc.name];
+      const vb = b.fields[doc.name];
+      out[doc.name] = vb === undefined ? (va ?? 0) : va === undefined ? vb : blendField(doc, va, vb, alpha);
+    }
+    return out;
+  }
+
   private isJump(a: EntityState, b: EntityState, spanMs: number): boolean {
     if (a.kind !== b.kind) return true;
     const dist = Math.hypot(b.x - a.x, b.y - a.y);
@@ -280,7 +338,31 @@ export class Interpolator {
 }
 
 function pick(e: EntityState): RenderedEntity {
-  return { id: e.id, kind: e.kind, away: e.away, x: e.x, y: e.y };
+  return { id: e.id, kind: e.kind, away: e.away, x: e.x, y: e.y, fields: e.fields };
+}
+
+/**
+ * One field between two snapshots: numbers linearly, angles along the shorter arc (result in
+ * `[0, τ)`), velocities per component; flags (and anything unexpected) take the later value.
+ */
+export function blendField(doc: FieldDoc, a: FieldValue, b: FieldValue, alpha: number): FieldValue {
+  if (typeof a === "number" && typeof b === "number") {
+    if (doc.type === "angle") {
+      let d = (b - a) % TAU;
+      if (d > Math.PI) d -= TAU;
+      else if (d < -Math.PI) d += TAU;
+      let v = (a + d * alpha) % TAU;
+      if (v < 0) v += TAU;
+      return v;
+    }
+    return a + (b - a) * alpha;
+  }
+  if (Array.isArray(a) && Array.isArray(b)) {
+    const [ax, ay] = a as readonly [number, number];
+    const [bx, by] = b as readonly [number, number];
+    return [ax + (bx - ax) * alpha, ay + (by - ay) * alpha];
+  }
+  return b;
 }
 
 function clamp(v: number, lo: number, hi: number): number {

@@ -4,7 +4,7 @@
  * Every arithmetic result is rounded with `Math.fround`, in the same order as the server's Rust
  * code evaluates it, so one predicted step lands on the same bits as the server's step.
  */
-import type { Movement, Wall, World } from "../net/protocol";
+import type { Movement, Wall, World } from "./protocol";
 
 export interface Vec2 {
   readonly x: number;
@@ -49,17 +49,23 @@ export const CONTACT_EPSILON = f(0.05);
  * (`server/src/sim/movement.rs`, PROTOCOL.md "Movement step"):
  *
  * ```text
+ * m = max(|dx|, |dy|); if m > 1: d = d / m
  * if |d| > 1: d = d / |d|
  * x: target clamped into the world, then cut short at the first wall ahead (swept)
  * y: the same, with the new x
  * ```
  *
- * Directions with a component beyond ±1 are first divided by the larger component on the server;
- * the client never sends those (`clampDirection`), so both sides take the same path.
+ * A non-finite direction does not move (the server rejects that input but counts its seq).
  */
 export function step(pos: Vec2, dx: number, dy: number, world: World, movement: Movement): Vec2 {
   let ddx = f(dx);
   let ddy = f(dy);
+  if (!Number.isFinite(ddx) || !Number.isFinite(ddy)) return { x: f(pos.x), y: f(pos.y) };
+  const m = Math.max(Math.abs(ddx), Math.abs(ddy));
+  if (m > 1) {
+    ddx = f(ddx / m);
+    ddy = f(ddy / m);
+  }
   const len = f(Math.sqrt(f(f(ddx * ddx) + f(ddy * ddy))));
   if (len > 1) {
     ddx = f(ddx / len);
@@ -146,4 +152,25 @@ export function depenetrate(
     else y = to;
   }
   return { x, y };
+}
+
+/**
+ * Where an entity without a player that has a velocity field is after `ticks` engine ticks: the
+ * same sweep as `step` with the direction and speed of its velocity (PROTOCOL.md "Movement step",
+ * last paragraphs), so a projectile drawn ahead of the newest snapshot stops at the wall it will hit.
+ */
+export function coast(pos: Vec2, vel: readonly [number, number], ticks: number, world: World, radius: number, dt: number): Vec2 {
+  const speed = f(Math.sqrt(f(f(vel[0] * vel[0]) + f(vel[1] * vel[1]))));
+  if (!(speed > 0) || ticks <= 0) return pos;
+  const dirX = f(vel[0] / speed);
+  const dirY = f(vel[1] / speed);
+  const whole = Math.floor(ticks);
+  let p = pos;
+  for (let i = 0; i < whole; i++) p = step(p, dirX, dirY, world, { max_speed: speed, radius, dt });
+  const frac = ticks - whole;
+  if (frac > 0) {
+    const next = step(p, dirX, dirY, world, { max_speed: speed, radius, dt });
+    p = { x: p.x + (next.x - p.x) * frac, y: p.y + (next.y - p.y) * frac };
+  }
+  return p;
 }

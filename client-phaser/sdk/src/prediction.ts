@@ -12,16 +12,32 @@
  * Call order: `applyInput` once per tick, `reconcile` once per snapshot, `advance` once per frame,
  * then `renderPosition`. Time is passed in; this module never reads a clock.
  */
-import { seqNewer, type Movement, type World } from "../net/protocol";
+import { seqNewer, type InputMsg, type Movement, type World } from "./protocol";
 import { depenetrate, step, type Vec2 } from "./movement";
 
 export interface PendingInput {
   readonly seq: number;
   readonly dx: number;
   readonly dy: number;
-  /** Not used for movement; kept so that the input can be sent again exactly (after a resume). */
   readonly buttons: number;
+  /** The input exactly as it was sent (so that it can be sent again after a resume). */
+  readonly msg: InputMsg;
 }
+
+/** What a prediction step may read besides the input: the world and the current movement constants. */
+export interface StepContext {
+  readonly world: World;
+  readonly movement: Movement;
+}
+
+/**
+ * One predicted step of your entity for one input. The default is the engine's movement step
+ * ({@link engineStep}); a game whose rules move the player differently supplies its own.
+ */
+export type PredictStep = (pos: Vec2, input: PendingInput, ctx: StepContext) => Vec2;
+
+/** The engine's movement step of PROTOCOL.md, bit for bit. */
+export const engineStep: PredictStep = (pos, input, ctx) => step(pos, input.dx, input.dy, ctx.world, ctx.movement);
 
 export interface PredictorOptions {
   /** Time for a correction to fade out visually (≈95% gone), in ms. Default 100. */
@@ -30,6 +46,8 @@ export interface PredictorOptions {
   readonly snapDistance?: number;
   /** Inputs kept for replay at most; older ones are forgotten. Default 256 (4 s at 60 Hz). */
   readonly maxPending?: number;
+  /** The prediction step. Default {@link engineStep}. */
+  readonly step?: PredictStep;
 }
 
 /** What one `reconcile` did, for HUD/debugging and tests. */
@@ -44,10 +62,13 @@ export interface Correction {
 
 export class Predictor {
   readonly world: World;
-  readonly movement: Movement;
+  /** The movement constants of `welcome`. */
+  readonly baseMovement: Movement;
+  private movementValue: Movement;
   private readonly smoothingMs: number;
   private readonly snapDistance: number;
   private readonly maxPending: number;
+  private readonly stepFn: PredictStep;
 
   private pending: PendingInput[] = [];
   /** Predicted position after every sent input; null until the first snapshot that holds us. */
@@ -60,10 +81,27 @@ export class Predictor {
 
   constructor(world: World, movement: Movement, options: PredictorOptions = {}) {
     this.world = world;
-    this.movement = movement;
+    this.baseMovement = movement;
+    this.movementValue = movement;
+    this.stepFn = options.step ?? engineStep;
     this.smoothingMs = options.smoothingMs ?? 100;
     this.snapDistance = options.snapDistance ?? Math.max(4 * movement.radius, movement.max_speed / 4);
     this.maxPending = options.maxPending ?? 256;
+  }
+
+  /** The movement constants predicted with now (a snapshot's `movement`, or welcome's). */
+  get movement(): Movement {
+    return this.movementValue;
+  }
+
+  /**
+   * Takes the movement constants of a snapshot (`null`: back to `welcome.movement`). PROTOCOL.md
+   * sends `movement` only while it differs from welcome's, so its absence means "the base values".
+   */
+  setMovement(m: { readonly max_speed: number; readonly radius: number } | null): void {
+    const base = this.baseMovement;
+    const next = m ? { max_speed: m.max_speed, radius: m.radius, dt: base.dt } : base;
+    if (next.max_speed !== this.movementValue.max_speed || next.radius !== this.movementValue.radius) this.movementValue = next;
   }
 
   /** Predicted position after all sent inputs (null before the first snapshot with our entity). */
@@ -100,14 +138,19 @@ export class Predictor {
     return over;
   }
 
-  /** Records an input that was just sent and predicts its step. `dx`/`dy` as sent (f32 values). */
-  applyInput(seq: number, dx: number, dy: number, buttons = 0): void {
-    this.pending.push({ seq, dx, dy, buttons });
+  /** Records an input that was just sent (`[seq, dx, dy, buttons, ...fields]`, f32 values) and predicts its step. */
+  applyInput(msg: InputMsg): void {
+    const input: PendingInput = { seq: msg[0], dx: msg[1], dy: msg[2], buttons: msg[3], msg };
+    this.pending.push(input);
     if (this.pending.length > this.maxPending) this.pending.splice(0, this.pending.length - this.maxPending);
     if (this.pos) {
       this.prev = this.pos;
-      this.pos = step(this.pos, dx, dy, this.world, this.movement);
+      this.pos = this.stepFn(this.pos, input, this.ctx());
     }
+  }
+
+  private ctx(): StepContext {
+    return { world: this.world, movement: this.movementValue };
   }
 
   /**
@@ -115,8 +158,10 @@ export class Predictor {
    *
    * @param ack the snapshot's `ack`
    * @param server our entity's dequantized position in that snapshot; `null` if it was absent
+   * @param teleported the server moved our entity against its inputs since the last snapshot (a
+   *   teleport or respawn, listed in `teleports`): jump there, do not smooth the difference away
    */
-  reconcile(ack: number, server: Vec2 | null): Correction {
+  reconcile(ack: number, server: Vec2 | null, teleported = false): Correction {
     // Drop every input the server has applied (wrap-aware; ack 0 before any input drops nothing).
     let drop = 0;
     while (drop < this.pending.length && !seqNewer(this.pending[drop]!.seq, ack)) drop++;
@@ -124,11 +169,12 @@ export class Predictor {
     if (!server) return { error: 0, snapped: false, replayed: 0 };
 
     const before = this.pos;
-    let p = depenetrate(server, this.world, this.movement.radius);
+    let p = depenetrate(server, this.world, this.movementValue.radius);
     let prev = p;
+    const ctx = this.ctx();
     for (const input of this.pending) {
       prev = p;
-      p = step(p, input.dx, input.dy, this.world, this.movement);
+      p = this.stepFn(p, input, ctx);
     }
     this.pos = p;
     this.prev = prev;
@@ -139,12 +185,20 @@ export class Predictor {
     const error = Math.hypot(ex, ey);
     this.offX += ex;
     this.offY += ey;
-    const snapped = Math.hypot(this.offX, this.offY) > this.snapDistance;
+    const snapped = teleported || Math.hypot(this.offX, this.offY) > this.snapDistance;
     if (snapped) {
       this.offX = 0;
       this.offY = 0;
     }
     return { error, snapped, replayed: this.pending.length };
+  }
+
+  /** Forgets the position (our entity left the world); inputs stay pending. */
+  forgetPosition(): void {
+    this.pos = null;
+    this.prev = null;
+    this.offX = 0;
+    this.offY = 0;
   }
 
   /** Lets the visual correction fade for `elapsedMs` of wall time. */

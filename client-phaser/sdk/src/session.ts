@@ -1,9 +1,12 @@
 /**
  * One game session: the state a client keeps between one `welcome` and the end of that connection.
  *
- * It ties the pieces together without any Phaser or socket code: it numbers and sends one input per
- * tick, predicts your own ship, interpolates everyone else, and keeps names and scores. The game
- * scene feeds it events and frame times and draws what `frame()` returns.
+ * It ties the pieces together without any Phaser or socket code and without knowing the game: it
+ * numbers and sends one input per tick (with the game's input fields, `schema.input`), predicts
+ * your own entity (with a game-supplied step, the engine's movement step by default), honours the
+ * snapshot's `teleports` (snap) and `movement` (new speed and size), interpolates everyone else
+ * (every numeric field too), and keeps the roster and your private fields. The game scene feeds it
+ * events and frame times and draws what `frame()` returns.
  *
  * Sessions survive a dropped connection: a `welcome` with the same id, token and room (the server
  * resumed the seat, PROTOCOL.md "Sessions and reconnecting") goes to {@link GameSession.resume},
@@ -14,27 +17,29 @@
  * them, within the server's input burst) are sent again, in order, and numbering goes on after
  * them. Any other `welcome` (a fresh join, e.g. after `invalid_token`) starts a new session.
  */
-import { encodeInput } from "../net/codec";
-import {
-  nextSeq,
-  seqNewer,
-  type InputMsg,
-  type Joined,
-  type Left,
-  type Scores,
-  type Snapshot,
-  type Welcome,
-} from "../net/protocol";
+import { encodeInput, type InputFields } from "./codec";
 import { FixedStep } from "./fixed-step";
 import { Interpolator, type RenderedEntity } from "./interpolation";
 import { clampDirection, type Vec2 } from "./movement";
-import { Predictor, type Correction } from "./prediction";
+import { Predictor, type Correction, type PredictStep } from "./prediction";
+import {
+  nextSeq,
+  seqNewer,
+  type FieldValues,
+  type InputMsg,
+  type Joined,
+  type Left,
+  type Snapshot,
+  type Welcome,
+} from "./protocol";
 
 /** What the player asks for in one tick. */
 export interface InputSample {
   readonly dx: number;
   readonly dy: number;
   readonly buttons: number;
+  /** The game's input fields (`schema.input`) by name; missing ones take their default. */
+  readonly fields?: InputFields;
 }
 
 export const IDLE: InputSample = { dx: 0, dy: 0, buttons: 0 };
@@ -81,6 +86,10 @@ export interface SessionOptions {
    * stars: a star you touch vanishes two snapshot intervals sooner.
    */
   readonly staticKinds?: readonly number[];
+  /** Predicts one step of your entity. Default: the engine's movement step. */
+  readonly step?: PredictStep;
+  /** Collision half-size of an entity of `kind` without a player (coasting projectiles). Default 0. */
+  readonly radiusOf?: (kind: number) => number;
   /** No snapshot for this long (ms) pauses input: the link is likely dead. Default 300. */
   readonly stallMs?: number;
   /** Most inputs sent again after a resume. Default {@link maxResendFor}(tick_rate). */
@@ -96,9 +105,14 @@ export interface SessionOptions {
 export class GameSession {
   readonly id: number;
   readonly names = new Map<number, string>();
-  scores: Scores = { red: 0, blue: 0 };
   /** The last reconciliation, for the HUD. */
   lastCorrection: Correction | null = null;
+  /** Your private fields (`schema.private`) from the newest snapshot that had them. */
+  privateFields: FieldValues | null = null;
+  /** Fields and buttons to add to the next input only (see {@link GameSession.sendAction}). */
+  private action: { buttons: number; fields: Record<string, InputFields[string]> } | null = null;
+  /** Newest teleport tick seen for our entity, so that an entry (kept a second) snaps only once. */
+  private lastTeleportTick = -1;
 
   private readonly send: (msg: InputMsg) => void;
   private readonly predictor: Predictor;
@@ -116,6 +130,7 @@ export class GameSession {
   private newestTick: number | null = null;
   private ack = 0;
   private ownKind: number | null = null;
+  private ownFields: FieldValues | null = null;
   private lastFrameAt: number | null = null;
   private readonly staticKinds: ReadonlySet<number>;
   private newestStatic: RenderedEntity[] = [];
@@ -131,13 +146,15 @@ export class GameSession {
     this.id = welcome.id;
     this.send = send;
     for (const p of welcome.players) this.names.set(p.id, p.name);
-    this.predictor = new Predictor(welcome.world, welcome.movement);
+    this.predictor = new Predictor(welcome.world, welcome.movement, options.step ? { step: options.step } : {});
     this.interp = new Interpolator({
       tickRate: welcome.tick_rate,
       snapshotRate: welcome.snapshot_rate,
-      width: welcome.world.width,
-      height: welcome.world.height,
-      // Anything more than twice as fast as a ship can go is a jump (a respawned star).
+      world: welcome.world,
+      schema: welcome.schema,
+      ...(options.radiusOf ? { radiusOf: options.radiusOf } : {}),
+      // Anything more than twice as fast as a player can go is a jump (a respawned star); entities
+      // with a velocity field coast along it and are not judged by this.
       teleportSpeed: welcome.movement.max_speed * 2,
     });
     this.clock = new FixedStep(welcome.tick_rate);
@@ -204,9 +221,30 @@ export class GameSession {
     return this.predictor.pendingCount;
   }
 
-  /** Your ship's kind (team) from the newest snapshot, or null if it is not in the world. */
-  get ownTeam(): number | null {
+  /** Your entity's kind from the newest snapshot, or null if it is not in the world. */
+  get ownKindId(): number | null {
     return this.ownKind;
+  }
+
+  /** The movement constants predicted with now (welcome's, or a snapshot's `movement`). */
+  get movement(): Welcome["movement"] {
+    return this.predictor.movement;
+  }
+
+  /** Render tick (fractional) of other entities at local time `now`: hold an event until it is reached. */
+  renderTick(now: number): number | null {
+    return this.interp.renderTick(now);
+  }
+
+  /**
+   * Adds buttons and input fields to the next input only (a shot, a jump): it then travels in the
+   * input stream, applied exactly once on a known tick and resent after a resume like any input.
+   * Several actions before the next tick are merged (buttons OR-ed, later fields win).
+   */
+  sendAction(fields: InputFields = {}, buttons = 0): void {
+    const a = (this.action ??= { buttons: 0, fields: {} });
+    a.buttons = (a.buttons | buttons) >>> 0;
+    Object.assign(a.fields, fields);
   }
 
   /** Render delay of other entities, ms. */
@@ -221,13 +259,25 @@ export class GameSession {
     this.ack = snapshot.ack;
     const own = snapshot.entities.find((e) => e.id === this.id) ?? null;
     this.ownKind = own ? own.kind : null;
+    this.ownFields = own ? own.fields : null;
+    if (snapshot.private) this.privateFields = snapshot.private;
     if (this.resuming) this.resendAfter(snapshot.ack);
-    this.lastCorrection = this.predictor.reconcile(snapshot.ack, own ? { x: own.x, y: own.y } : null);
+    // Speed or size changed by the rules (absent: welcome's again), before the replay uses them.
+    this.predictor.setMovement(snapshot.movement);
+    let teleported = false;
+    for (const t of snapshot.teleports) {
+      if (t.id === this.id && t.tick > this.lastTeleportTick) {
+        this.lastTeleportTick = t.tick;
+        teleported = true;
+      }
+    }
+    if (!own) this.predictor.forgetPosition();
+    this.lastCorrection = this.predictor.reconcile(snapshot.ack, own ? { x: own.x, y: own.y } : null, teleported);
     this.interp.push(snapshot, now);
     if (this.staticKinds.size > 0) {
       this.newestStatic = snapshot.entities
         .filter((e) => this.staticKinds.has(e.kind))
-        .map((e) => ({ id: e.id, kind: e.kind, away: e.away, x: e.x, y: e.y }));
+        .map((e) => ({ id: e.id, kind: e.kind, away: e.away, x: e.x, y: e.y, fields: e.fields }));
     }
   }
 
@@ -239,7 +289,7 @@ export class GameSession {
     const givenUp = this.predictor.retainAfter(ack, this.maxResend);
     const resent: number[] = [];
     for (const p of this.predictor.pendingInputs) {
-      this.send(encodeInput(p.seq, p.dx, p.dy, p.buttons));
+      this.send(p.msg); // exactly as first sent: same seq, direction, buttons and fields
       resent.push(p.seq);
     }
     this.lastResumeValue = { ack, resent, givenUp };
@@ -251,10 +301,6 @@ export class GameSession {
 
   onLeft(l: Left): void {
     this.names.delete(l.id);
-  }
-
-  onScores(s: Scores): void {
-    this.scores = s;
   }
 
   /**
@@ -271,13 +317,19 @@ export class GameSession {
       return 0;
     }
     const n = this.clock.advance(now);
+    const schema = this.welcomeValue.schema.input;
     for (let i = 0; i < n; i++) {
       const s = sample(this.predictor.renderPosition(this.clock.alpha));
-      this.seq = nextSeq(this.seq);
+      const a = this.action;
+      this.action = null;
       const d = clampDirection(s.dx, s.dy);
-      const msg = encodeInput(this.seq, d.x, d.y, s.buttons >>> 0);
+      const fields = a ? { ...s.fields, ...a.fields } : (s.fields ?? {});
+      const buttons = ((s.buttons | (a?.buttons ?? 0)) >>> 0);
+      // Encode before taking the seq: a bad field from the game throws here without a gap in seqs.
+      const msg = encodeInput(nextSeq(this.seq), d.x, d.y, buttons, fields, schema);
+      this.seq = msg[0];
       this.send(msg);
-      this.predictor.applyInput(msg[0], msg[1], msg[2], msg[3]);
+      this.predictor.applyInput(msg);
     }
     return n;
   }
@@ -301,7 +353,7 @@ export class GameSession {
     const entities = new Map(this.others);
     const own = this.predictor.renderPosition(this.clock.alpha);
     if (own && this.ownKind !== null) {
-      entities.set(this.id, { id: this.id, kind: this.ownKind, away: false, x: own.x, y: own.y, own: true });
+      entities.set(this.id, { id: this.id, kind: this.ownKind, away: false, x: own.x, y: own.y, fields: this.ownFields ?? {}, own: true });
     }
     return { tick: this.newestTick, ack: this.ack, entities };
   }

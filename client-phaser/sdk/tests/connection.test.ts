@@ -1,6 +1,6 @@
 import { decode } from "@msgpack/msgpack";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { Connection, type ConnectionStatus, type SocketLike } from "../../src/net/connection";
+import { Connection, type ConnectionStatus, type SocketLike } from "../src/connection";
 import { fixtureBytes } from "./fixtures";
 
 type Fn = (...args: never[]) => void;
@@ -43,15 +43,28 @@ class FakeSocket implements SocketLike {
   accept() {
     this.connected = true;
     this.fire("connect");
-    this.fire("welcome", decode(fixtureBytes("welcome_v1")));
+    this.fire("welcome", decode(fixtureBytes("welcome_v2")));
   }
 }
 
-function setup(options: { name?: string; room?: string; token?: string } = {}) {
+interface Events {
+  chat: { text: string };
+  kill: number;
+}
+
+function decodeChat(raw: unknown): Events["chat"] {
+  if (typeof raw !== "object" || raw === null || typeof (raw as { text?: unknown }).text !== "string") throw new Error("expected { text }");
+  return { text: (raw as { text: string }).text };
+}
+
+type Game = { entities: object; input: object; private: object; messages: { chat: { text: string }; nope: string }; events: Events };
+
+function setup(options: { name?: string; room?: string; token?: string; credential?: string; options?: Record<string, string> } = {}) {
   let clock = 0;
   const sock = new FakeSocket();
-  const conn = new Connection({
+  const conn = new Connection<Game>({
     ...options,
+    events: { chat: decodeChat },
     url: "http://test",
     now: () => clock,
     socketFactory: (_url, o) => {
@@ -78,13 +91,51 @@ afterEach(() => {
 });
 
 describe("Connection", () => {
-  it("uses WebSocket only, the MessagePack parser and auth {name, room, token}", () => {
-    const { sock } = setup({ name: "Ada", room: "r1", token: "t" });
+  it("uses WebSocket only, the MessagePack parser and auth {protocol: 2, name, room, token, credential, options}", () => {
+    const { sock } = setup({ name: "Ada", room: "r1", token: "t", credential: "jwt", options: { team: "blue" } });
     expect(sock.options.transports).toEqual(["websocket"]);
     expect((sock.options.parser as { protocol: number }).protocol).toBe(5);
-    expect(authOf(sock)).toEqual({ name: "Ada", room: "r1", token: "t" });
+    expect(authOf(sock)).toEqual({ protocol: 2, name: "Ada", room: "r1", token: "t", credential: "jwt", options: { team: "blue" } });
     const { sock: bare } = setup();
-    expect(authOf(bare)).toEqual({});
+    expect(authOf(bare)).toEqual({ protocol: 2 });
+  });
+
+  it("the auth fixture's fields are what the client sends", () => {
+    const { sock } = setup({ name: "Ada", room: "arena", credential: "header.payload.signature", options: { team: "blue", class: 2 } as never });
+    expect(authOf(sock)).toEqual(decode(fixtureBytes("auth_v2")));
+  });
+
+  it("delivers the game's events decoded, with their tick; drops malformed ones and those without a decoder", () => {
+    const { sock, conn } = setup();
+    const got: unknown[] = [];
+    const errors: string[] = [];
+    conn.onEvent("chat", (data, tick) => got.push([data.text, tick]));
+    conn.on("protocolError", (e) => errors.push(e.message));
+    conn.connect();
+    sock.accept();
+    sock.fire("chat", { text: "gg" }, 4100);
+    sock.fire("chat", { text: 5 }, 4101);
+    sock.fire("chat", { text: "no tick" });
+    sock.fire("kill", 3, 4102); // no decoder: not even listened to
+    expect(got).toEqual([["gg", 4100]]);
+    expect(errors).toHaveLength(2);
+    expect(sock.handlers.has("kill")).toBe(false);
+    // A resumed welcome names the same events: still one listener.
+    sock.accept();
+    sock.fire("chat", { text: "again" }, 4200);
+    expect(got).toEqual([["gg", 4100], ["again", 4200]]);
+    expect(conn.protocolErrors).toBe(2);
+  });
+
+  it("sends declared messages within max_bytes, refuses the rest without sending", () => {
+    const { sock, conn } = setup();
+    expect(conn.sendMessage("chat", { text: "early" })).toBe("not_connected");
+    conn.connect();
+    sock.accept();
+    expect(conn.sendMessage("chat", { text: "gg" })).toBeNull();
+    expect(conn.sendMessage("chat", { text: "x".repeat(300) })).toBe("too_large");
+    expect(conn.sendMessage("nope", "x")).toBe("unknown");
+    expect(sock.emitted.filter((e) => e[0] === "chat")).toEqual([["chat", { text: "gg" }]]);
   });
 
   it("is connected once welcome arrives, then sends the welcome token on reconnects", () => {
@@ -97,7 +148,7 @@ describe("Connection", () => {
     expect(conn.status).toEqual({ state: "connected", reason: null, attempt: 0 });
     expect(welcomes).toHaveLength(1);
     expect(conn.welcome!.id).toBe(5);
-    expect(authOf(sock)).toEqual({ name: "Ada", token: "00112233445566778899aabbccddeeff" });
+    expect(authOf(sock)).toEqual({ protocol: 2, name: "Ada", token: "00112233445566778899aabbccddeeff" });
     expect(statuses.map((s) => s.state)).toEqual(["connected"]); // "connecting" is the initial status
   });
 
@@ -106,11 +157,11 @@ describe("Connection", () => {
     const got: [number, number][] = [];
     conn.on("snapshot", (s, at) => got.push([s.tick, at]));
     conn.connect();
-    sock.fire("snapshot", fixtureBytes("snapshot_v1"));
+    sock.fire("snapshot", fixtureBytes("snapshot_v2"));
     expect(got).toEqual([]);
     sock.accept();
     advance(123);
-    sock.fire("snapshot", fixtureBytes("snapshot_v1"));
+    sock.fire("snapshot", fixtureBytes("snapshot_v2"));
     expect(got).toEqual([[4242, 123]]);
   });
 
@@ -122,27 +173,24 @@ describe("Connection", () => {
     sock.accept();
     sock.fire("snapshot", new Uint8Array([1, 2, 3]));
     sock.fire("joined", { id: "x" });
-    sock.fire("scores", { red: 1, blue: 2 });
-    expect(errors).toHaveLength(2);
+    sock.fire("left", { id: 1 });
+    expect(errors).toHaveLength(3);
   });
 
-  it("forwards joined, left, scores and bye", () => {
+  it("forwards joined, left and bye", () => {
     const { sock, conn } = setup();
     const log: unknown[] = [];
     conn.on("joined", (v) => log.push(["joined", v]));
     conn.on("left", (v) => log.push(["left", v]));
-    conn.on("scores", (v) => log.push(["scores", v]));
     conn.on("bye", (v) => log.push(["bye", v]));
     conn.connect();
     sock.accept();
     sock.fire("joined", { id: 2, name: "B" });
     sock.fire("left", { id: 2, reason: "timeout" });
-    sock.fire("scores", { red: 1, blue: 0 });
     sock.fire("bye", { reason: "shutdown", message: "later" });
     expect(log).toEqual([
       ["joined", { id: 2, name: "B" }],
       ["left", { id: 2, reason: "timeout" }],
-      ["scores", { red: 1, blue: 0 }],
       ["bye", { reason: "shutdown", message: "later" }],
     ]);
   });
@@ -244,6 +292,28 @@ describe("Connection", () => {
     expect(busy.sock.connects).toBe(3);
   });
 
+  it("protocol_mismatch: reads the code before the colon, keeps the detail, does not retry", () => {
+    const { sock, conn } = setup();
+    conn.connect();
+    sock.active = false;
+    sock.fire("connect_error", new Error("protocol_mismatch: this server speaks protocol 3; the client stated 2"));
+    expect(conn.status).toEqual({ state: "disconnected", reason: "protocol_mismatch", attempt: 0 });
+    expect(conn.lastRefusal).toBe("protocol_mismatch: this server speaks protocol 3; the client stated 2");
+    vi.advanceTimersByTime(60_000);
+    expect(sock.connects).toBe(1);
+  });
+
+  it("a transient refusal with a detail is still retried by its code", () => {
+    const { sock, conn } = setup();
+    conn.connect();
+    sock.active = false;
+    sock.fire("connect_error", new Error("shutting_down: the server is stopping"));
+    expect(conn.status.state).toBe("reconnecting");
+    expect(conn.status.reason).toBe("shutting_down");
+    vi.advanceTimersByTime(1000);
+    expect(sock.connects).toBe(2);
+  });
+
   it("a transport-level connect_error keeps Socket.IO's own retry going", () => {
     const { sock, conn } = setup();
     conn.connect();
@@ -257,8 +327,8 @@ describe("Connection", () => {
     conn.on("protocolError", (e) => errors.push(e.message));
     conn.connect();
     sock.connected = true;
-    sock.fire("welcome", { ...(decode(fixtureBytes("welcome_v1")) as object), protocol: 2 });
-    expect(conn.status).toEqual({ state: "disconnected", reason: "protocol_2", attempt: 0 });
+    sock.fire("welcome", { ...(decode(fixtureBytes("welcome_v2")) as object), protocol: 3 });
+    expect(conn.status).toEqual({ state: "disconnected", reason: "protocol_3", attempt: 0 });
     expect(errors).toHaveLength(1);
   });
 
@@ -282,7 +352,7 @@ describe("Connection", () => {
     expect(conn.status.state).toBe("reconnecting");
     expect(conn.sessionToken).toBe("00112233445566778899aabbccddeeff");
     // Socket.IO's own reconnection calls the auth function again: it carries the token.
-    expect(authOf(sock)).toEqual({ name: "Ada", room: "r1", token: "00112233445566778899aabbccddeeff" });
+    expect(authOf(sock)).toEqual({ protocol: 2, name: "Ada", room: "r1", token: "00112233445566778899aabbccddeeff" });
     sock.accept();
     expect(conn.resumed).toBe(true);
     expect(conn.status.state).toBe("connected");
@@ -301,8 +371,8 @@ describe("Connection", () => {
     expect(conn.status.state).toBe("reconnecting");
     expect(conn.status.reason).toBe("session_expired");
     expect(sock.connects).toBe(before + 1);
-    expect(authOf(sock)).toEqual({ name: "Ada" });
-    sock.fire("welcome", { ...(decode(fixtureBytes("welcome_v1")) as object), id: 6, token: "ffeeddccbbaa99887766554433221100" });
+    expect(authOf(sock)).toEqual({ protocol: 2, name: "Ada" });
+    sock.fire("welcome", { ...(decode(fixtureBytes("welcome_v2")) as object), id: 6, token: "ffeeddccbbaa99887766554433221100" });
     expect(conn.resumed).toBe(false);
     expect(conn.welcome!.id).toBe(6);
     expect(conn.sessionToken).toBe("ffeeddccbbaa99887766554433221100");
@@ -345,7 +415,7 @@ describe("Connection", () => {
     expect(conn.sessionToken).toBeUndefined();
     vi.advanceTimersByTime(1000);
     expect(sock.connects).toBe(2);
-    expect(authOf(sock)).toEqual({ name: "Ada" });
+    expect(authOf(sock)).toEqual({ protocol: 2, name: "Ada" });
   });
 
   it("while the browser is offline, no reconnect is tried; the online event starts one with the token", () => {
@@ -382,7 +452,7 @@ describe("Connection", () => {
     online = true;
     onOnline();
     expect(sock.connects).toBe(2);
-    expect(authOf(sock)).toEqual({ token: "00112233445566778899aabbccddeeff" });
+    expect(authOf(sock)).toEqual({ protocol: 2, token: "00112233445566778899aabbccddeeff" });
     sock.accept();
     expect(conn.resumed).toBe(true);
   });

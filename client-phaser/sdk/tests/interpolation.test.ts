@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { Interpolator } from "../../src/sync/interpolation";
+import { Interpolator } from "../src/interpolation";
 import { entity, snapshot } from "./world";
 
 const TICK_MS = 1000 / 60;
 
 function make() {
-  return new Interpolator({ tickRate: 60, snapshotRate: 30, width: 1600, height: 1200, teleportSpeed: 480 });
+  return new Interpolator({ tickRate: 60, snapshotRate: 30, world: { width: 1600, height: 1200, walls: [] }, teleportSpeed: 480 });
 }
 
 /** A ship moving right at 240 units/s; snapshots every 2 ticks, arriving `latency` ms after their tick. */
@@ -137,7 +137,7 @@ describe("Interpolator", () => {
     // Inputs arrive 0, 2, 1, 1, 0, 2, … per tick: the same 4 units per tick on average, uneven per snapshot.
     const burst = [0, 2, 1, 1, 0, 2, 1, 1, 2, 0];
     const speeds = (smoothingMs: number) => {
-      const i = new Interpolator({ tickRate: 60, snapshotRate: 30, width: 1600, height: 1200, teleportSpeed: 480, smoothingMs });
+      const i = new Interpolator({ tickRate: 60, snapshotRate: 30, world: { width: 1600, height: 1200, walls: [] }, teleportSpeed: 480, smoothingMs });
       let x = 100;
       const xs: number[] = [];
       for (let tick = 0; tick <= 240; tick++) {

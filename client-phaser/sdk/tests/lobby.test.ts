@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { fetchRooms, LobbyPoller, sortRooms } from "../../src/net/lobby";
-import type { RoomInfo } from "../../src/net/protocol";
+import { fetchRooms, LobbyPoller, sortRooms } from "../src/lobby";
+import type { RoomInfo } from "../src/protocol";
 
 const room = (id: string, players: number): RoomInfo => ({ id, players, capacity: 16, tick_rate: 60, snapshot_rate: 30 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { clampDirection, clampToWorld, depenetrate, overlaps, step } from "../../src/sync/movement";
+import { clampDirection, clampToWorld, depenetrate, overlaps, step } from "../src/movement";
 import { movement, world } from "./world";
 
 const f = Math.fround;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { step, type Vec2 } from "../../src/sync/movement";
-import { Predictor } from "../../src/sync/prediction";
+import { step, type Vec2 } from "../src/movement";
+import { Predictor } from "../src/prediction";
 import { entity, movement, world } from "./world";
 
 /** A stand-in for the server: applies inputs in order, reports quantized positions. */
@@ -23,8 +23,8 @@ class FakeServer {
 describe("Predictor", () => {
   it("has no position before the first snapshot, then replays every unacknowledged input", () => {
     const p = new Predictor(world, movement);
-    p.applyInput(1, 1, 0);
-    p.applyInput(2, 1, 0);
+    p.applyInput([1, 1, 0, 0]);
+    p.applyInput([2, 1, 0, 0]);
     expect(p.position).toBeNull();
     expect(p.renderPosition()).toBeNull();
     const c = p.reconcile(0, { x: 800, y: 600 });
@@ -35,7 +35,7 @@ describe("Predictor", () => {
   it("moves at once on input, before any server answer", () => {
     const p = new Predictor(world, movement);
     p.reconcile(0, { x: 800, y: 600 });
-    p.applyInput(1, 1, 0);
+    p.applyInput([1, 1, 0, 0]);
     expect(p.position).toEqual(step({ x: 800, y: 600 }, 1, 0, world, movement));
   });
 
@@ -47,7 +47,7 @@ describe("Predictor", () => {
     for (let seq = 1; seq <= 600; seq++) {
       const dx = Math.fround(Math.cos(seq / 40));
       const dy = Math.fround(Math.sin(seq / 25));
-      p.applyInput(seq, dx, dy);
+      p.applyInput([seq, dx, dy, 0]);
       queue.push([seq, dx, dy]);
       // The server lags 6 inputs behind (latency) and sends a snapshot every second tick.
       if (queue.length > 6) server.apply(...queue.shift()!);
@@ -63,7 +63,7 @@ describe("Predictor", () => {
   it("smooths a small correction out over about 100 ms instead of jumping", () => {
     const p = new Predictor(world, movement);
     p.reconcile(0, { x: 800, y: 600 });
-    for (let seq = 1; seq <= 10; seq++) p.applyInput(seq, 1, 0);
+    for (let seq = 1; seq <= 10; seq++) p.applyInput([seq, 1, 0, 0]);
     const before = p.renderPosition()!;
     // The server applied only 9 steps for the same 10 inputs (one was lost): 4 units behind.
     let truth: Vec2 = { x: 800, y: 600 };
@@ -86,7 +86,7 @@ describe("Predictor", () => {
   it("snaps when the correction is large (a respawn)", () => {
     const p = new Predictor(world, movement);
     p.reconcile(0, { x: 800, y: 600 });
-    p.applyInput(1, 1, 0);
+    p.applyInput([1, 1, 0, 0]);
     const c = p.reconcile(1, { x: 100, y: 1000 });
     expect(c.snapped).toBe(true);
     expect(p.renderPosition()).toEqual({ x: 100, y: 1000 });
@@ -95,7 +95,7 @@ describe("Predictor", () => {
   it("drops acknowledged inputs across the seq wrap", () => {
     const p = new Predictor(world, movement);
     p.reconcile(0, { x: 800, y: 600 });
-    for (const seq of [0xfffffffe, 0xffffffff, 0, 1]) p.applyInput(seq, 1, 0);
+    for (const seq of [0xfffffffe, 0xffffffff, 0, 1]) p.applyInput([seq, 1, 0, 0]);
     p.reconcile(0xffffffff, { x: 808, y: 600 });
     expect(p.pendingCount).toBe(2);
     p.reconcile(1, { x: 816, y: 600 });
@@ -105,7 +105,7 @@ describe("Predictor", () => {
   it("keeps its prediction when our entity is absent from a snapshot", () => {
     const p = new Predictor(world, movement);
     p.reconcile(0, { x: 800, y: 600 });
-    p.applyInput(1, 1, 0);
+    p.applyInput([1, 1, 0, 0]);
     const at = p.position;
     const c = p.reconcile(1, null);
     expect(c.error).toBe(0);
@@ -116,7 +116,7 @@ describe("Predictor", () => {
   it("does not teleport along a wall it rests on when the snapshot decodes a hair inside", () => {
     const p = new Predictor(world, movement);
     p.reconcile(0, { x: 200, y: 184.01 });
-    p.applyInput(1, 1, 0);
+    p.applyInput([1, 1, 0, 0]);
     expect(p.position!.x).toBeCloseTo(204, 4);
     expect(p.position!.y).toBe(184);
   });
@@ -124,7 +124,7 @@ describe("Predictor", () => {
   it("draws between the last two steps with alpha", () => {
     const p = new Predictor(world, movement);
     p.reconcile(0, { x: 800, y: 600 });
-    p.applyInput(1, 1, 0);
+    p.applyInput([1, 1, 0, 0]);
     expect(p.renderPosition(0)!.x).toBe(800);
     expect(p.renderPosition(0.5)!.x).toBeCloseTo(802, 4);
     expect(p.renderPosition(1)!.x).toBeCloseTo(804, 4);
@@ -132,7 +132,7 @@ describe("Predictor", () => {
 
   it("bounds the pending list", () => {
     const p = new Predictor(world, movement, { maxPending: 8 });
-    for (let seq = 1; seq <= 20; seq++) p.applyInput(seq, 0, 0);
+    for (let seq = 1; seq <= 20; seq++) p.applyInput([seq, 0, 0, 0]);
     expect(p.pendingCount).toBe(8);
   });
 });

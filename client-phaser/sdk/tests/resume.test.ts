@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import type { InputMsg, Welcome } from "../../src/net/protocol";
-import { step } from "../../src/sync/movement";
-import { Predictor } from "../../src/sync/prediction";
-import { GameSession, maxResendFor } from "../../src/sync/session";
+import type { InputMsg, Welcome } from "../src/protocol";
+import { step } from "../src/movement";
+import { Predictor } from "../src/prediction";
+import { GameSession, maxResendFor } from "../src/session";
 import { entity, movement, snapshot, welcome, world } from "./world";
 
 const TICK_MS = 1000 / 60;
@@ -99,7 +99,7 @@ describe("resuming a session after a dropped connection", () => {
 
   it("works across the seq wrap", () => {
     const p = new Predictor(world, movement);
-    for (const seq of [0xffff_fffe, 0xffff_ffff, 0, 1, 2]) p.applyInput(seq, 1, 0, 0);
+    for (const seq of [0xffff_fffe, 0xffff_ffff, 0, 1, 2]) p.applyInput([seq, 1, 0, 0]);
     expect(p.retainAfter(0xffff_ffff, 25)).toBe(0);
     expect(p.pendingInputs.map((i) => i.seq)).toEqual([0, 1, 2]);
     expect(p.retainAfter(0xffff_fffe, 2)).toBe(1);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { SessionStore, type StorageLike } from "../../src/net/session-store";
-import type { InputMsg } from "../../src/net/protocol";
-import { GameSession } from "../../src/sync/session";
+import { SessionStore, type StorageLike } from "../src/session-store";
+import type { InputMsg } from "../src/protocol";
+import { GameSession } from "../src/session";
 import { entity, snapshot, welcome } from "./world";
 
 function memory(): StorageLike & { data: Map<string, string> } {

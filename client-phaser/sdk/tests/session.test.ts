@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import type { InputMsg } from "../../src/net/protocol";
-import { FixedStep } from "../../src/sync/fixed-step";
-import { step } from "../../src/sync/movement";
-import { GameSession, IDLE } from "../../src/sync/session";
+import type { InputMsg } from "../src/protocol";
+import { FixedStep } from "../src/fixed-step";
+import { step } from "../src/movement";
+import { GameSession, IDLE } from "../src/session";
 import { entity, movement, snapshot, welcome, world } from "./world";
 
 const TICK_MS = 1000 / 60;
@@ -49,8 +49,6 @@ describe("GameSession", () => {
     s.onJoined({ id: 11, name: "Grace" });
     s.onLeft({ id: 9, reason: "disconnect" });
     expect([...s.names.values()]).toEqual(["Ada", "Grace"]);
-    s.onScores({ red: 3, blue: 1 });
-    expect(s.scores).toEqual({ red: 3, blue: 1 });
   });
 
   it("sends one input per tick, idle ones included, seq from 1 upwards", () => {
@@ -122,7 +120,7 @@ describe("GameSession", () => {
     s.onSnapshot(snapshot(999, 0, []), 1);
     expect(s.frame(2).entities.has(5)).toBe(true);
     s.onSnapshot(snapshot(1002, 0, [entity(9, 2, 100, 100)]), 40);
-    expect(s.ownTeam).toBeNull();
+    expect(s.ownKindId).toBeNull();
     expect(s.frame(50).entities.has(5)).toBe(false);
   });
 });
