@@ -1,4 +1,4 @@
-// Bootstraps the game; everything else lives in src/game (Phaser) and src/net, src/sync (no Phaser).
+// Bootstraps the game; everything else lives in src/game (Phaser) and the tickstate-sdk workspace package (no Phaser) and src/games/star-collector (the game's own rules).
 import { startGame } from "./game/main";
 
 document.addEventListener("DOMContentLoaded", () => {

@@ -22,7 +22,11 @@ async fn welcome_has_every_field_a_client_needs() {
     .await
     .unwrap();
     let w = &c.welcome;
-    assert_eq!(w.protocol, 1);
+    assert_eq!(w.protocol, 2);
+    assert_eq!(w.game, "star_collector");
+    let kinds: Vec<(u8, &str)> = w.schema.kinds.iter().map(|k| (k.id, k.name.as_str())).collect();
+    assert_eq!(kinds, [(1, "red_ship"), (2, "blue_ship"), (3, "star")]);
+    assert_eq!(w.schema.events, ["scores"]);
     assert_eq!(w.room, "main");
     assert_eq!((w.tick_rate, w.snapshot_rate), (60, 30));
     assert_eq!((w.world.width, w.world.height), (1600.0, 900.0));

@@ -1,7 +1,5 @@
 import Phaser from "phaser";
-import { Buttons } from "../net/protocol";
-import type { Vec2 } from "../sync/movement";
-import { IDLE, type InputSample } from "../sync/session";
+import { Buttons, IDLE, type InputSample, type Vec2 } from "tickstate-sdk";
 
 /**
  * Reads the player's controls once per input tick: arrow keys and WASD, Space for the action button,

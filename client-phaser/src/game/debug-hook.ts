@@ -2,8 +2,7 @@
  * `window.__tickstate`: a read-only view of what the game scene draws, for tests and debugging.
  * Replaced by a new frozen object every frame; changing it changes nothing in the game.
  */
-import type { ConnectionState } from "../net/connection";
-import type { Frame, ResumeReport } from "../sync/session";
+import type { ConnectionState, Frame, ResumeReport } from "tickstate-sdk";
 
 export interface RenderedDebug {
   readonly x: number;

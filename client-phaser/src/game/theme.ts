@@ -1,5 +1,5 @@
 /** Colours, sizes and text styles shared by the scenes. */
-import { Kind } from "../net/protocol";
+import { Kinds } from "../games/star-collector";
 
 export const Colors = {
   background: 0x070b18,
@@ -32,15 +32,15 @@ export const DEFAULT_WORLD = { width: 1600, height: 900 } as const;
 export const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif';
 
 export function teamColor(kind: number): number {
-  return kind === Kind.redShip ? Colors.red : kind === Kind.blueShip ? Colors.blue : Colors.neutral;
+  return kind === Kinds.red_ship ? Colors.red : kind === Kinds.blue_ship ? Colors.blue : Colors.neutral;
 }
 
 export function teamText(kind: number | null): string {
-  return kind === Kind.redShip ? Colors.redText : kind === Kind.blueShip ? Colors.blueText : Colors.text;
+  return kind === Kinds.red_ship ? Colors.redText : kind === Kinds.blue_ship ? Colors.blueText : Colors.text;
 }
 
 export function teamName(kind: number | null): string {
-  return kind === Kind.redShip ? "red" : kind === Kind.blueShip ? "blue" : "";
+  return kind === Kinds.red_ship ? "red" : kind === Kinds.blue_ship ? "blue" : "";
 }
 
 /** Texture keys made by the Preloader. */
@@ -60,10 +60,10 @@ export const Tex = {
 } as const;
 
 export function shipTexture(kind: number): string {
-  return kind === Kind.redShip ? Tex.shipRed : kind === Kind.blueShip ? Tex.shipBlue : Tex.shipOther;
+  return kind === Kinds.red_ship ? Tex.shipRed : kind === Kinds.blue_ship ? Tex.shipBlue : Tex.shipOther;
 }
 
 /** Particle texture for a ship's thruster (textures are pre-coloured: Canvas rendering has no tint). */
 export function sparkTexture(kind: number): string {
-  return kind === Kind.redShip ? Tex.sparkRed : kind === Kind.blueShip ? Tex.sparkBlue : Tex.spark;
+  return kind === Kinds.red_ship ? Tex.sparkRed : kind === Kinds.blue_ship ? Tex.sparkBlue : Tex.spark;
 }

@@ -15,6 +15,12 @@ import { startServer } from "../support/server.mjs";
 let client;
 /** @type {Awaited<ReturnType<typeof startServer>>} */
 let server;
+
+/** What the SDK decodes a snapshot with: the welcome's schema and world. */
+const ctx = (w) => ({ schema: w.schema, world: w.world });
+
+/** The code of a `connect_error` (the part before the first `:`). */
+const code = (err) => client.parseRefusal(err.message).code;
 const sockets = new Set();
 
 /** A connected socket that records every event it gets. */
@@ -38,7 +44,7 @@ function snapshots(c, from = 0) {
   return c.log
     .slice(from)
     .filter((e) => e.event === "snapshot")
-    .map((e) => ({ ...client.decodeSnapshot(e.args[0], c.welcome.world), at: e.at }));
+    .map((e) => ({ ...client.decodeSnapshot(e.args[0], ctx(c.welcome)), at: e.at }));
 }
 
 function own(snap, id) {
@@ -176,17 +182,17 @@ describe("tickstate server compatibility", () => {
     assert.deepEqual(joined, { id: b.welcome.id, name: "Watcher" });
 
     const [spawnBin] = await a.waitFor("snapshot");
-    const spawn = own(client.decodeSnapshot(spawnBin, a.welcome.world), a.welcome.id);
+    const spawn = own(client.decodeSnapshot(spawnBin, ctx(a.welcome)), a.welcome.id);
     const lane = laneToTheRight(a.welcome, spawn, 60);
     let seq = 0;
     if (lane.count > 0) {
       seq = await drive(a, 10_000, 0, lane.dy, 1, lane.count);
-      await a.waitFor("snapshot", (bin) => client.decodeSnapshot(bin, a.welcome.world).ack === seq, 3000);
+      await a.waitFor("snapshot", (bin) => client.decodeSnapshot(bin, ctx(a.welcome)).ack === seq, 3000);
     }
     const startIdx = a.log.length;
     const bStartIdx = b.log.length;
     const lastSeq = await drive(a, 1000, 1, 0, seq + 1, 60);
-    await a.waitFor("snapshot", (bin) => client.decodeSnapshot(bin, a.welcome.world).ack === lastSeq, 3000);
+    await a.waitFor("snapshot", (bin) => client.decodeSnapshot(bin, ctx(a.welcome)).ack === lastSeq, 3000);
 
     const { world, movement, tick_rate } = a.welcome;
     const r = movement.radius;
@@ -260,10 +266,10 @@ describe("tickstate server compatibility", () => {
     // 25 at once: within the server's input burst allowance (tick_rate / 2, see the report on rates).
     const c = await welcomed({ name: "Burst" });
     const [bin0] = await c.waitFor("snapshot");
-    const start = own(client.decodeSnapshot(bin0, c.welcome.world), c.welcome.id);
+    const start = own(client.decodeSnapshot(bin0, ctx(c.welcome)), c.welcome.id);
     const from = c.log.length;
     for (let seq = 1; seq <= 25; seq++) c.socket.emit("input", client.encodeInput(seq, 0, seq % 2 ? 1 : -1, 0));
-    await c.waitFor("snapshot", (bin) => client.decodeSnapshot(bin, c.welcome.world).ack === 25, 3000);
+    await c.waitFor("snapshot", (bin) => client.decodeSnapshot(bin, ctx(c.welcome)).ack === 25, 3000);
     const snaps = snapshots(c, from);
     for (let i = 1; i < snaps.length; i++) {
       const applied = snaps[i].ack - snaps[i - 1].ack;
@@ -279,7 +285,7 @@ describe("tickstate server compatibility", () => {
   it("a replayed (old) seq is dropped: no movement, ack does not go back", async () => {
     const c = await welcomed({ name: "Replay" });
     for (let seq = 1; seq <= 10; seq++) c.socket.emit("input", client.encodeInput(seq, 0, 0, 0));
-    await c.waitFor("snapshot", (bin) => client.decodeSnapshot(bin, c.welcome.world).ack === 10, 3000);
+    await c.waitFor("snapshot", (bin) => client.decodeSnapshot(bin, ctx(c.welcome)).ack === 10, 3000);
     const from = c.log.length;
     const before = own(snapshots(c).at(-1), c.welcome.id);
     for (let seq = 3; seq <= 8; seq++) c.socket.emit("input", client.encodeInput(seq, 1, 1, 0));
@@ -327,7 +333,7 @@ describe("tickstate server compatibility", () => {
     const [scores] = await c.waitFor("scores");
     assert.deepEqual(Object.keys(client.decodeScores(scores)).sort(), ["blue", "red"]);
     const [bin] = await c.waitFor("snapshot");
-    const snap = client.decodeSnapshot(bin, c.welcome.world);
+    const snap = client.decodeSnapshot(bin, ctx(c.welcome));
     assert.ok([1, 2].includes(own(snap, c.welcome.id).kind), "my ship should be red (1) or blue (2)");
     assert.ok(snap.entities.some((e) => e.kind === 3), "there should be stars");
     c.socket.disconnect();

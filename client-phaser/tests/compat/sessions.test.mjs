@@ -14,6 +14,12 @@ import { startServer } from "../support/server.mjs";
 let client;
 /** @type {Awaited<ReturnType<typeof startServer>>} */
 let server;
+
+/** What the SDK decodes a snapshot with: the welcome's schema and world. */
+const ctx = (w) => ({ schema: w.schema, world: w.world });
+
+/** The code of a `connect_error` (the part before the first `:`). */
+const code = (err) => client.parseRefusal(err.message).code;
 /** A second server whose seats are held only 300 ms. */
 let shortHold;
 const sockets = new Set();
@@ -27,8 +33,8 @@ function open(url, auth = {}) {
   const disconnected = new Promise((resolve) => socket.once("disconnect", resolve));
   const c = { socket, log, waitFor, connectError, disconnected, welcome: null };
   c.snapshot = (pred = () => true, ms = 5000) =>
-    c.waitFor("snapshot", (bin) => pred(client.decodeSnapshot(bin, c.welcome.world)), ms).then(([bin]) =>
-      client.decodeSnapshot(bin, c.welcome.world),
+    c.waitFor("snapshot", (bin) => pred(client.decodeSnapshot(bin, ctx(c.welcome))), ms).then(([bin]) =>
+      client.decodeSnapshot(bin, ctx(c.welcome)),
     );
   return c;
 }

@@ -1,5 +1,6 @@
-// Loads the client's TypeScript modules (codec, movement) into Node tests: esbuild bundles them
-// to one ES module in memory, so the Node tests run the very code the browser runs.
+// Loads the client's TypeScript modules (the tickstate-sdk package and Star Collector's rules) into
+// Node tests: esbuild bundles them to one ES module in memory, so the Node tests run the very code
+// the browser runs.
 import { build } from "esbuild";
 import { fileURLToPath } from "node:url";
 
@@ -9,9 +10,8 @@ export async function loadClientModules() {
   const result = await build({
     stdin: {
       contents: `
-        export * from "./src/net/codec";
-        export * from "./src/net/protocol";
-        export * from "./src/sync/movement";
+        export * from "tickstate-sdk";
+        export { decodeScores, Kinds, SCHEMA, GAME, teamOf } from "./src/games/star-collector";
       `,
       resolveDir: root,
       loader: "ts",

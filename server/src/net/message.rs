@@ -51,11 +51,16 @@ impl<A: Adapter> FromMessageParts<A> for QueuedMessage {
             Verdict::Queued => false,
             Verdict::Rejected(r) => {
                 stats.messages.rejected(r);
+                tracing::debug!(sid = %s.id, reason = r.as_str(), "message rejected");
+                // An unknown event name is counted and dropped, not held against the client: an
+                // older or newer client may emit events this game does not declare. Its cost is
+                // one name lookup, and nothing is stored per name.
                 if r == MessageReject::Unknown {
                     stats.unknown_events.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    false
+                } else {
+                    true
                 }
-                tracing::debug!(sid = %s.id, reason = r.as_str(), "message rejected");
-                true
             }
             Verdict::Dropped(d) => {
                 stats.messages.dropped(d);

@@ -1,8 +1,25 @@
 import Phaser from "phaser";
-import { Connection } from "../../net/connection";
-import { SessionStore } from "../../net/session-store";
-import { Kind, type Scores, type Welcome, type World } from "../../net/protocol";
-import { GameSession, type DrawnEntity, type Frame } from "../../sync/session";
+import {
+  Connection,
+  GameSession,
+  schemaDifferences,
+  SessionStore,
+  type DrawnEntity,
+  type Frame,
+  type Welcome,
+  type World,
+} from "tickstate-sdk";
+import {
+  EVENT_DECODERS,
+  EXPECTED_SCHEMA,
+  GAME,
+  isStar,
+  NO_SCORES,
+  STATIC_KINDS,
+  teamOf,
+  type Scores,
+  type StarCollector,
+} from "../../games/star-collector";
 import { Controls } from "../controls";
 import { publishDebug } from "../debug-hook";
 import { Colors, DEFAULT_WORLD, FONT, HUD_HEIGHT, shipTexture, sparkTexture, Tex } from "../theme";
@@ -32,7 +49,7 @@ interface View {
  * where interpolation puts them. Nothing here decides where anything is.
  */
 export class Game extends Phaser.Scene {
-  private conn!: Connection;
+  private conn!: Connection<StarCollector>;
   private session: GameSession | null = null;
   private controls!: Controls;
   private views = new Map<number, View>();
@@ -78,7 +95,8 @@ export class Game extends Phaser.Scene {
 
     // A token kept by this tab (the page was reloaded mid-game) takes the same seat back.
     const token = this.store.tokenFor(this.room ?? undefined);
-    this.conn = new Connection({
+    this.conn = new Connection<StarCollector>({
+      events: EVENT_DECODERS,
       name: this.name,
       ...(this.room === null ? {} : { room: this.room }),
       ...(token === undefined ? {} : { token }),
@@ -87,10 +105,9 @@ export class Game extends Phaser.Scene {
     this.conn.on("snapshot", (s, at) => this.session?.onSnapshot(s, at));
     this.conn.on("joined", (j) => this.session?.onJoined(j));
     this.conn.on("left", (l) => this.session?.onLeft(l));
-    // `scores` can come before `welcome` is handled; keep the latest for the next session.
-    this.conn.on("scores", (s) => {
+    // Scores belong to the room, not to one session: keep the latest (it comes right after welcome).
+    this.conn.onEvent("scores", (s) => {
       this.scores = s;
-      this.session?.onScores(s);
     });
     // Once the server has used the token up or refused it, a reload must not try it again.
     this.conn.on("status", () => {
@@ -138,16 +155,20 @@ export class Game extends Phaser.Scene {
    */
   private startSession(w: Welcome): void {
     this.store.save(w.token, w.room);
+    // Snapshots decode from the welcome's schema whatever it says; this only warns when the server
+    // hosts another game (or another version of it) than the one this page draws.
+    const diff = w.game === GAME ? schemaDifferences(EXPECTED_SCHEMA, w.schema) : [`the server hosts ${w.game}, not ${GAME}`];
+    if (diff.length > 0) console.warn("tickstate: schema differs from the one this client was built for:", diff.join("; "));
     if (this.session?.canResume(w)) {
       this.session.resume(w);
       return;
     }
     for (const id of [...this.views.keys()]) this.removeView(id, false);
+    this.scores = null; // a fresh join (maybe another room): the new room's scores come next
     this.session = new GameSession(w, (msg) => this.conn.sendInput(msg), {
-      staticKinds: [Kind.star],
+      staticKinds: STATIC_KINDS,
       resumed: this.conn.resumed, // a reloaded page took its seat back
     });
-    if (this.scores) this.session.onScores(this.scores);
     this.layout(w.world);
   }
 
@@ -166,8 +187,8 @@ export class Game extends Phaser.Scene {
       rtt: this.conn.rtt,
       tick: this.lastFrame?.tick ?? null,
       players: s ? s.names.size : 0,
-      scores: s?.scores ?? { red: 0, blue: 0 },
-      team: s?.ownTeam ?? null,
+      scores: this.scores ?? NO_SCORES,
+      team: s?.ownKindId ?? null,
       name: s?.names.get(s.id) ?? this.name,
       room: s?.welcome.room ?? this.room,
       away: s ? [...(this.lastFrame?.entities.values() ?? [])].filter((e) => e.away).length : 0,
@@ -235,17 +256,17 @@ export class Game extends Phaser.Scene {
   }
 
   private addView(e: DrawnEntity): View {
-    const isStar = e.kind === Kind.star;
+    const star = isStar(e.kind);
     const v: View = {
       kind: e.kind,
       away: false,
-      sprite: this.add.image(e.x, e.y, isStar ? Tex.star : shipTexture(e.kind)),
+      sprite: this.add.image(e.x, e.y, star ? Tex.star : shipTexture(e.kind)),
       x: e.x,
       y: e.y,
       // Red starts on the left facing right, blue the other way.
-      heading: e.kind === Kind.blueShip ? Math.PI : 0,
+      heading: teamOf(e.kind) === "blue" ? Math.PI : 0,
     };
-    if (isStar) {
+    if (star) {
       v.sprite.setDepth(20);
       v.glow = this.add.image(e.x, e.y, Tex.starGlow).setDepth(19).setBlendMode(Phaser.BlendModes.ADD);
       v.sprite.setScale(0);
@@ -293,7 +314,7 @@ export class Game extends Phaser.Scene {
    */
   private setAway(v: View, e: DrawnEntity): void {
     v.away = e.away;
-    if (e.kind === Kind.star) return;
+    if (isStar(e.kind)) return;
     v.sprite.setTexture(e.away ? Tex.shipOther : shipTexture(e.kind)).setAlpha(e.away ? 0.45 : 1);
     v.label?.setAlpha(e.away ? 0.7 : 1);
     if (e.away && v.trail) v.trail.emitting = false;
@@ -303,7 +324,7 @@ export class Game extends Phaser.Scene {
     const dx = e.x - v.x;
     const dy = e.y - v.y;
     const moved = Math.hypot(dx, dy);
-    if (e.kind === Kind.star) {
+    if (isStar(e.kind)) {
       // A star that jumped was collected and put back elsewhere: burst where it was, pop in anew.
       if (moved > 40) {
         this.burst.explode(26, v.x, v.y);
@@ -344,8 +365,8 @@ export class Game extends Phaser.Scene {
     const v = this.views.get(id);
     if (!v) return;
     this.views.delete(id);
-    if (animate && v.kind === Kind.star) this.burst.explode(20, v.x, v.y);
-    if (animate && v.kind !== Kind.star) {
+    if (animate && isStar(v.kind)) this.burst.explode(20, v.x, v.y);
+    if (animate && !isStar(v.kind)) {
       this.tweens.add({ targets: v.sprite, alpha: 0, scale: 0.2, duration: 250, onComplete: () => v.sprite.destroy() });
     } else {
       v.sprite.destroy();
@@ -372,6 +393,18 @@ export function describe(reason: string): string {
       return "That room name is not valid (1–32 of A–Z a–z 0–9 _ -).";
     case "invalid_auth":
       return "The server refused the name or token.";
+    case "protocol_mismatch":
+      return "This page speaks another protocol version than the server: reload it.";
+    case "invalid_options":
+      return "The server refused the join options.";
+    case "unauthorized":
+      return "The server needs you to sign in first.";
+    case "forbidden":
+      return "You may not play in this room.";
+    case "game_started":
+      return "The game in that room has started. Try another room.";
+    case "name_taken":
+      return "Someone in that room already uses that name.";
     case "reconnect_failed":
       return "Could not reach the server.";
     case "replaced":

@@ -1,6 +1,6 @@
 import Phaser from "phaser";
-import type { ConnectionStatus } from "../../net/connection";
-import type { Scores } from "../../net/protocol";
+import type { ConnectionStatus } from "tickstate-sdk";
+import type { Scores } from "../../games/star-collector";
 import { Colors, FONT, HUD_HEIGHT, teamName, teamText } from "../theme";
 
 /** What the HUD shows; the Game scene hands over a function that returns it each frame. */

@@ -1,6 +1,5 @@
 import Phaser from "phaser";
-import { LobbyPoller } from "../../net/lobby";
-import { isValidRoomName, type RoomInfo } from "../../net/protocol";
+import { isValidRoomName, LobbyPoller, type RoomInfo } from "tickstate-sdk";
 import { Colors, FONT, Tex } from "../theme";
 
 const NAME_KEY = "tickstate.name";
