@@ -24,8 +24,17 @@ const code = (err) => client.parseRefusal(err.message).code;
 const sockets = new Set();
 
 /** A connected socket that records every event it gets. */
+/** Auth as the SDK sends it: `protocol: 2` unless the test states its own (or `protocol: undefined`). */
+function withProtocol(auth) {
+  if ("protocol" in auth) {
+    const { protocol, ...rest } = auth;
+    return protocol === undefined ? rest : auth;
+  }
+  return { protocol: 2, ...auth };
+}
+
 function open(auth = {}) {
-  const socket = io(server.url, { transports: ["websocket"], parser, auth, reconnection: false, forceNew: true });
+  const socket = io(server.url, { transports: ["websocket"], parser, auth: withProtocol(auth), reconnection: false, forceNew: true });
   sockets.add(socket);
   const { log, waitFor } = record(socket);
   const connectError = new Promise((resolve) => socket.once("connect_error", resolve));
@@ -100,11 +109,14 @@ describe("tickstate server compatibility", () => {
   it("welcome carries the PROTOCOL.md fields", async () => {
     const c = await welcomed({ name: "Ada" });
     const raw = c.log.find((e) => e.event === "welcome").args[0];
-    for (const key of ["protocol", "id", "room", "token", "tick_rate", "snapshot_rate", "tick", "world", "movement", "players"]) {
+    for (const key of ["protocol", "game", "id", "room", "token", "tick_rate", "snapshot_rate", "tick", "world", "movement", "schema", "players"]) {
       assert.ok(key in raw, `welcome should have ${key}`);
     }
     const w = c.welcome;
-    assert.equal(w.protocol, 1);
+    assert.equal(w.protocol, 2);
+    assert.equal(w.game, client.GAME);
+    assert.deepEqual(client.schemaDifferences(client.SCHEMA, w.schema), [], "the server's schema is the generated one");
+    assert.deepEqual(w.schema, client.SCHEMA, "welcome.schema equals the generated schema file");
     assert.equal(w.room, "main");
     assert.match(w.token, /^[0-9a-f]{32}$/);
     assert.ok(w.id >= 0 && w.id <= 0xffff);
@@ -328,10 +340,11 @@ describe("tickstate server compatibility", () => {
     other.socket.disconnect();
   });
 
-  it("Star Collector sends scores on join and has ships (kind 1/2) and stars (kind 3)", async () => {
+  it("Star Collector sends scores (data, tick) on join and has ships (kind 1/2) and stars (kind 3)", async () => {
     const c = await welcomed({ name: "Scorer" });
-    const [scores] = await c.waitFor("scores");
+    const [scores, tick] = await c.waitFor("scores");
     assert.deepEqual(Object.keys(client.decodeScores(scores)).sort(), ["blue", "red"]);
+    assert.ok(Number.isInteger(tick) && tick >= 0, `a game event carries the server tick: ${tick}`);
     const [bin] = await c.waitFor("snapshot");
     const snap = client.decodeSnapshot(bin, ctx(c.welcome));
     assert.ok([1, 2].includes(own(snap, c.welcome.id).kind), "my ship should be red (1) or blue (2)");
@@ -339,10 +352,36 @@ describe("tickstate server compatibility", () => {
     c.socket.disconnect();
   });
 
+  it("refuses a client that states no protocol, or protocol 1, with protocol_mismatch", async () => {
+    for (const [auth, stated] of [
+      [{ name: "Old", protocol: undefined }, "none"],
+      [{ name: "Old", protocol: 1 }, "1"],
+    ]) {
+      const c = open(auth);
+      const err = await c.connectError;
+      assert.equal(code(err), "protocol_mismatch", err.message);
+      assert.match(err.message, /protocol 2/, "the detail names the server's version");
+      assert.ok(err.message.includes(stated), `the detail names the stated version (${stated}): ${err.message}`);
+      assert.equal(c.log.length, 0, "no event before the refusal");
+      c.socket.disconnect();
+    }
+  });
+
+  it("input fields after [seq, dx, dy, buttons] are ignored by a game that declares none", async () => {
+    const c = await welcomed({ name: "Extra" });
+    await c.waitFor("snapshot");
+    const before = await (await fetch(`${server.adminUrl}/stats`)).json();
+    for (let seq = 1; seq <= 5; seq++) c.socket.emit("input", [...client.encodeInput(seq, 0, 0, 0, {}, c.welcome.schema.input), 123, true]);
+    await c.waitFor("snapshot", (bin) => client.decodeSnapshot(bin, ctx(c.welcome)).ack === 5, 3000);
+    const after = await (await fetch(`${server.adminUrl}/stats`)).json();
+    assert.equal(after.inputs.rejected - before.inputs.rejected, 0);
+    c.socket.disconnect();
+  });
+
   it("refuses a bad room name with connect_error invalid_room", async () => {
     const c = open({ name: "X", room: "no spaces!" });
     const err = await c.connectError;
-    assert.equal(err.message, "invalid_room");
+    assert.equal(code(err), "invalid_room");
     c.socket.disconnect();
   });
 
@@ -414,5 +453,51 @@ describe("tickstate server compatibility", () => {
     assert.equal(client.decodeBye(bye).reason, "shutdown");
     assert.deepEqual(await exit, { code: 0, signal: null }, `server should exit 0; stderr:\n${server.stderr()}`);
     server = null;
+  });
+});
+
+describe("the SDK's own Connection and GameSession against the real server", () => {
+  it("welcome, typed scores event with its tick, snapshots, inputs acknowledged, clean close", async () => {
+    const s2 = await startServer();
+    try {
+      const conn = new client.Connection({ url: s2.url, name: "Sdk", room: "sdk-1", events: { scores: client.decodeScores }, pingIntervalMs: 200 });
+      const scores = [];
+      const errors = [];
+      let session = null;
+      conn.onEvent("scores", (data, tick) => scores.push([data, tick]));
+      conn.on("protocolError", (e) => errors.push(e.message));
+      conn.on("welcome", (w) => {
+        session = new client.GameSession(w, (msg) => conn.sendInput(msg), { staticKinds: [client.Kinds.star] });
+      });
+      conn.on("snapshot", (snap, at) => session?.onSnapshot(snap, at));
+      conn.connect();
+      const until = async (cond, what, ms = 5000) => {
+        const end = performance.now() + ms;
+        while (!cond()) {
+          if (performance.now() > end) throw new Error(`timed out waiting for ${what}`);
+          await sleep(10);
+        }
+      };
+      await until(() => conn.status.state === "connected" && session !== null, "welcome");
+      await until(() => scores.length > 0, "scores");
+      assert.deepEqual(Object.keys(scores[0][0]).sort(), ["blue", "red"]);
+      assert.ok(Number.isInteger(scores[0][1]));
+      await until(() => session.frame(performance.now()).entities.has(session.id), "my entity");
+      // Drive inputs at tick rate for a while (the session's own fixed step decides how many).
+      const end = performance.now() + 600;
+      while (performance.now() < end) {
+        session.tick(performance.now(), () => ({ dx: 0, dy: 1, buttons: 0 }));
+        await sleep(5);
+      }
+      const sent = session.lastSeq;
+      assert.ok(sent > 10, `inputs sent: ${sent}`);
+      await until(() => session.frame(performance.now()).ack === sent, `ack ${sent}`);
+      await until(() => conn.rtt !== null, "an RTT");
+      assert.deepEqual(errors, []);
+      conn.close();
+      assert.equal(conn.status.state, "disconnected");
+    } finally {
+      await s2.stop();
+    }
   });
 });

@@ -1,13 +1,18 @@
 // Loads the client's TypeScript modules (the tickstate-sdk package and Star Collector's rules) into
-// Node tests: esbuild bundles them to one ES module in memory, so the Node tests run the very code
-// the browser runs.
+// Node tests: esbuild bundles them to one ES module, so the Node tests run the very code the
+// browser runs. npm packages stay external (the SDK imports socket.io-client, whose Node build
+// needs `require`); the bundle is written under node_modules/.cache so that they resolve from there.
 import { build } from "esbuild";
-import { fileURLToPath } from "node:url";
+import { mkdirSync } from "node:fs";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 
 export async function loadClientModules() {
-  const result = await build({
+  const dir = `${root}node_modules/.cache/tickstate-tests`;
+  mkdirSync(dir, { recursive: true });
+  const outfile = `${dir}/client-${process.pid}.mjs`;
+  await build({
     stdin: {
       contents: `
         export * from "tickstate-sdk";
@@ -19,9 +24,9 @@ export async function loadClientModules() {
     bundle: true,
     format: "esm",
     platform: "node",
-    write: false,
+    external: ["@msgpack/msgpack", "socket.io-client", "socket.io-msgpack-parser"],
+    outfile,
     logLevel: "silent",
   });
-  const code = result.outputFiles[0].text;
-  return import(`data:text/javascript;base64,${Buffer.from(code).toString("base64")}`);
+  return import(pathToFileURL(outfile).href);
 }
