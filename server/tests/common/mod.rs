@@ -1,6 +1,8 @@
 //! In-process server for integration tests: the real server on 127.0.0.1:0.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod skirmish;
+
 use std::time::Duration;
 
 use tickstate_server::client::{Client, Event};
