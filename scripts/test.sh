@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the whole test suite: Rust checks and tests, the client's typecheck and unit tests, the
+# Runs the whole test suite: Rust checks and tests, the client's and its SDK's typecheck and unit tests, the
 # compatibility test with the real socket.io-client, and the browser test in headless Chromium.
 # Installs what the tests need (npm packages; Debian's chromium when it is missing).
 #   ./scripts/test.sh            # everything
@@ -30,10 +30,10 @@ cargo bench --locked --workspace --no-run
 step "client: npm ci"
 npm --prefix client-phaser ci --no-audit --no-fund
 
-step "client: typecheck"
+step "client: typecheck (the game and the tickstate-sdk workspace package)"
 npm --prefix client-phaser run typecheck
 
-step "client: unit tests"
+step "client: unit tests (the game's, then tickstate-sdk's: golden fixtures, codec, prediction, resume)"
 npm --prefix client-phaser test
 
 cargo build --locked -p tickstate-server --bin tickstate

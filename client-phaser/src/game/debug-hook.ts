@@ -26,6 +26,10 @@ export interface TickstateDebug {
   readonly lastResume: Readonly<{ ack: number; resent: readonly number[]; givenUp: number }> | null;
   readonly tick: number | null;
   readonly ack: number;
+  /** The latest `scores` event (Star Collector), or null before the first. */
+  readonly scores: Readonly<{ red: number; blue: number }> | null;
+  /** Server messages the SDK could not decode and dropped (should stay 0). */
+  readonly protocolErrors: number;
   readonly rendered: Readonly<Record<number, RenderedDebug>>;
 }
 
@@ -38,6 +42,8 @@ export interface DebugState {
   readonly resumes: number;
   readonly lastResume: ResumeReport | null;
   readonly frame: Frame | null;
+  readonly scores?: { readonly red: number; readonly blue: number } | null;
+  readonly protocolErrors?: number;
 }
 
 declare global {
@@ -63,6 +69,8 @@ export function publishDebug(d: DebugState): void {
     lastResume: d.lastResume ? Object.freeze({ ...d.lastResume, resent: Object.freeze([...d.lastResume.resent]) }) : null,
     tick: d.frame?.tick ?? null,
     ack: d.frame?.ack ?? 0,
+    scores: d.scores ? Object.freeze({ red: d.scores.red, blue: d.scores.blue }) : null,
+    protocolErrors: d.protocolErrors ?? 0,
     rendered: Object.freeze(rendered),
   });
   Object.defineProperty(window, "__tickstate", { value, configurable: true, enumerable: false, writable: false });

@@ -92,6 +92,9 @@ describe("Star Collector in the browser", () => {
     assert.ok([1, 2].includes(seenByB.rendered[idA].kind), "A's ship should be a red or blue ship");
     assert.ok(Object.values(seenByB.rendered).some((e) => e.kind === 3), "stars should be drawn");
     assert.ok(seenByB.tick > 0, "the hook should carry the server tick");
+    // The game event `scores` (data, tick) came through the SDK's typed onEvent.
+    await b.page.waitForFunction(() => window.__tickstate.scores !== null, null, { timeout: 10_000 });
+    assert.deepEqual(Object.keys((await hook(b.page)).scores).sort(), ["blue", "red"]);
   });
 
   it("holding ArrowRight in A moves A's ship right at once, and B sees it glide right", async () => {
@@ -125,6 +128,8 @@ describe("Star Collector in the browser", () => {
     assert.ok(movedA > 30, `A should see its own ship move right (moved ${movedA}); blocked by a wall?`);
     assert.ok(movedB > 30, `B should see A's ship move right: ${beforeB.x} -> ${afterB.x}`);
     assert.ok(Math.abs(afterB.y - beforeB.y) < 1, "holding ArrowRight should not move along y");
+    assert.equal((await hook(a.page)).protocolErrors, 0, "A decoded every server message");
+    assert.equal((await hook(b.page)).protocolErrors, 0, "B decoded every server message");
     assert.ok(Math.abs(afterA.x - afterB.x) < 1, `once A stops, both pages should agree: A ${afterA.x}, B ${afterB.x}`);
     assert.ok(movedB <= (MAX_SPEED * (heldMs + 200)) / 1000, `moved ${movedB} in ${heldMs} ms: faster than max_speed`);
 

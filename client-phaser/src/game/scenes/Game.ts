@@ -146,6 +146,8 @@ export class Game extends Phaser.Scene {
       resumes: s?.resumeCount ?? 0,
       lastResume: s?.lastResume ?? null,
       frame,
+      scores: this.scores,
+      protocolErrors: this.conn.protocolErrors,
     });
   }
 
