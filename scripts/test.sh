@@ -24,6 +24,9 @@ cargo test --locked --workspace
 step "cargo doc (warnings are errors)"
 RUSTDOCFLAGS="-D warnings" cargo doc --locked --workspace --no-deps
 
+step "generated TypeScript is up to date (tickstate codegen --check)"
+cargo run --locked -q -p tickstate-server --bin tickstate -- codegen --check
+
 step "benches compile"
 cargo bench --locked --workspace --no-run
 

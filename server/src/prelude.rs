@@ -2,7 +2,7 @@
 //!
 //! - defining a game: [`Game`], [`SchemaBuilder`], [`Kind`], [`Field`], [`InputField`],
 //!   [`PrivateField`], [`MessageType`], [`EventType`], the field markers [`Angle`], [`Fixed`],
-//!   [`Velocity`];
+//!   [`Velocity`], and [`SchemaError`] for a declaration that does not check;
 //! - its rules: [`GameRules`], [`Ctx`], [`RulesConfig`], [`JoinRequest`], [`JoinOptions`],
 //!   [`Identity`], [`Spawn`], [`PlayerId`], [`PlayerInput`], [`PlayerView`], [`ClientMessage`],
 //!   [`Deadline`], refusals ([`JoinRefusal`], [`Refusal`]) and [`LeaveReason`];
@@ -14,6 +14,7 @@
 pub use glam::Vec2;
 pub use std::time::Duration;
 pub use tickstate_shared::BUTTON_ACTION;
+pub use tickstate_shared::schema::SchemaError;
 pub use ts_rs::TS;
 
 pub use crate::rules::{
