@@ -238,21 +238,30 @@ impl FieldType {
 
     /// The quantized form of a value (its [`FieldType::bits`] low bits).
     pub fn quantize(&self, v: FieldValue) -> u64 {
-        match (*self, self.normalize(v)) {
+        self.quantize_normalized(self.normalize(v))
+    }
+
+    /// [`FieldType::quantize`] of a value that is already [`FieldType::normalize`]d (what the
+    /// engine stores), without normalizing it again: the snapshot's hot path. The result is the
+    /// same as `quantize` for such a value; a value of another type gives 0.
+    #[inline]
+    pub fn quantize_normalized(&self, v: FieldValue) -> u64 {
+        match (*self, v) {
             (FieldType::Angle { bits }, FieldValue::Angle(a)) => {
                 let n = 1u64 << bits;
-                ((a / TAU * n as f32).round() as u64) % n
+                // `n` is a power of two: the mask is the `mod n` of PROTOCOL.md without a division.
+                round_unsigned(a / TAU * n as f32) & (n - 1)
             }
             (FieldType::Uint { .. }, FieldValue::Uint(u)) => u64::from(u),
             (FieldType::Int { min, .. }, FieldValue::Int(i)) => (i64::from(i) - i64::from(min)) as u64,
             (FieldType::Flag, FieldValue::Flag(b)) => u64::from(b),
             (FieldType::Fixed { min, max, steps }, FieldValue::Fixed(f)) => {
                 let t = (f - min) / (max - min);
-                ((t * steps as f32).round() as u64).min(u64::from(steps))
+                round_unsigned(t * steps as f32).min(u64::from(steps))
             }
             (FieldType::Velocity { max, bits }, FieldValue::Velocity([x, y])) => {
                 let m = (1i64 << (bits - 1)) - 1;
-                let q = |c: f32| ((c / max).clamp(-1.0, 1.0) * m as f32).round() as i64 + m;
+                let q = |c: f32| round_signed((c / max).clamp(-1.0, 1.0) * m as f32) + m;
                 (q(x) as u64) | ((q(y) as u64) << bits)
             }
             _ => 0,
@@ -293,6 +302,25 @@ pub fn wrap_angle(a: f32) -> f32 {
     let w = a.rem_euclid(TAU);
     // rem_euclid can return TAU itself for tiny negative inputs after rounding.
     if w >= TAU { 0.0 } else { w }
+}
+
+/// `x.round() as u64` for a finite `x >= 0` below 2^63 (half away from zero), without the libm
+/// call `f32::round` compiles to on baseline x86-64. `x - trunc(x)` is exact in f32, so the result
+/// is the same as `f32::round`'s for every such `x`. Negative or NaN `x` give 0, like the cast.
+#[inline]
+pub(crate) fn round_unsigned(x: f32) -> u64 {
+    let t = x as u64;
+    if x - t as f32 >= 0.5 { t + 1 } else { t }
+}
+
+/// `x.round() as i64` for a finite `x` of magnitude below 2^63 (half away from zero).
+#[inline]
+fn round_signed(x: f32) -> i64 {
+    if x < 0.0 {
+        -(round_unsigned(-x) as i64)
+    } else {
+        round_unsigned(x) as i64
+    }
 }
 
 fn bits_for(max: u64) -> u32 {
@@ -468,6 +496,20 @@ pub fn pack_fields(fields: &[FieldDef], values: impl IntoIterator<Item = FieldVa
     w.finish();
 }
 
+/// [`pack_fields`] for values that are already normalized (what the engine stores, one per field):
+/// the same bytes, without normalizing again. Missing values take the field's default.
+pub fn pack_normalized(fields: &[FieldDef], values: &[FieldValue], out: &mut Vec<u8>) {
+    let mut w = BitWriter::new(out);
+    for (i, f) in fields.iter().enumerate() {
+        let q = match values.get(i) {
+            Some(v) => f.ty.quantize_normalized(*v),
+            None => f.ty.quantize(f.ty.default_value()),
+        };
+        w.write(q, f.ty.bits());
+    }
+    w.finish();
+}
+
 /// Reads bit-packed fields from the front of `bytes` (exactly [`packed_len`] bytes are used).
 /// `None` when `bytes` is too short.
 pub fn unpack_fields(fields: &[FieldDef], bytes: &[u8]) -> Option<Vec<FieldValue>> {
@@ -490,31 +532,32 @@ impl<'a> BitWriter<'a> {
     }
 
     /// Appends the low `bits` (0..=64) bits of `v`.
+    #[inline]
     pub fn write(&mut self, v: u64, bits: u32) {
-        let mut v = if bits >= 64 { v } else { v & ((1u64 << bits) - 1) };
-        let mut bits = bits.min(64);
-        while bits > 0 {
-            let take = bits.min(64 - self.n).min(32);
-            let part = v & ((1u64 << take) - 1);
-            self.acc |= part << self.n;
-            self.n += take;
-            v >>= take;
-            bits -= take;
-            while self.n >= 8 {
-                self.out.push(self.acc as u8);
-                self.acc >>= 8;
-                self.n -= 8;
-            }
+        let bits = bits.min(64);
+        if bits == 0 {
+            return;
+        }
+        let v = if bits == 64 { v } else { v & ((1u64 << bits) - 1) };
+        // Invariant: `n < 64` between calls, so the shifts below stay in range.
+        self.acc |= v << self.n;
+        if self.n + bits < 64 {
+            self.n += bits;
+        } else {
+            // The accumulator is full: flush its 8 bytes and keep the bits that did not fit.
+            self.out.extend_from_slice(&self.acc.to_le_bytes());
+            let used = 64 - self.n;
+            self.acc = if used == 64 { 0 } else { v >> used };
+            self.n = bits - used;
         }
     }
 
-    /// Flushes the last partial byte (zero-padded).
+    /// Flushes the last partial bytes (zero-padded).
     pub fn finish(mut self) {
-        if self.n > 0 {
-            self.out.push(self.acc as u8);
-            self.acc = 0;
-            self.n = 0;
-        }
+        let bytes = self.n.div_ceil(8) as usize;
+        self.out.extend_from_slice(&self.acc.to_le_bytes()[..bytes]);
+        self.acc = 0;
+        self.n = 0;
     }
 }
 
@@ -531,13 +574,19 @@ impl<'a> BitReader<'a> {
     }
 
     /// Reads `bits` (0..=64) bits.
+    #[inline]
     pub fn read(&mut self, bits: u32) -> u64 {
+        let bits = bits.min(64);
         let mut v = 0u64;
-        for i in 0..bits.min(64) {
+        let mut got = 0u32;
+        while got < bits {
             let byte = self.bytes.get(self.pos / 8).copied().unwrap_or(0);
-            let bit = (byte >> (self.pos % 8)) & 1;
-            v |= u64::from(bit) << i;
-            self.pos += 1;
+            let offset = (self.pos % 8) as u32;
+            let take = (8 - offset).min(bits - got);
+            let part = (u64::from(byte) >> offset) & ((1u64 << take) - 1);
+            v |= part << got;
+            got += take;
+            self.pos += take as usize;
         }
         v
     }
@@ -617,6 +666,42 @@ impl<'de> Deserialize<'de> for FieldDef {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn fast_rounding_is_f32_round() {
+        let mut x = 0.0f32;
+        let edge = [0.5f32, 1.5, 2.5, 0.49999997, 0.50000006, 8_388_607.5, 1e-45, 65_534.5];
+        for v in edge {
+            assert_eq!(super::round_unsigned(v), v.round() as u64, "{v}");
+            assert_eq!(super::round_signed(-v), (-v).round() as i64, "-{v}");
+        }
+        while x < 70_000.0 {
+            assert_eq!(super::round_unsigned(x), x.round() as u64, "{x}");
+            assert_eq!(super::round_signed(-x), (-x).round() as i64, "-{x}");
+            x += 0.013_7;
+        }
+    }
+
+    #[test]
+    fn bit_writer_and_reader_round_trip_any_widths() {
+        let widths = [1u32, 7, 13, 64, 3, 32, 1, 16, 63, 2, 9, 24, 5, 64, 64, 11];
+        let mut out = Vec::new();
+        let mut w = BitWriter::new(&mut out);
+        let value = |i: usize, b: u32| {
+            let x = 0x9e37_79b9_7f4a_7c15u64.wrapping_mul(i as u64 + 1);
+            if b == 64 { x } else { x & ((1 << b) - 1) }
+        };
+        for (i, b) in widths.iter().enumerate() {
+            w.write(value(i, *b), *b);
+        }
+        w.finish();
+        let total: u32 = widths.iter().sum();
+        assert_eq!(out.len(), total.div_ceil(8) as usize);
+        let mut r = BitReader::new(&out);
+        for (i, b) in widths.iter().enumerate() {
+            assert_eq!(r.read(*b), value(i, *b), "field {i} of {b} bits");
+        }
+    }
+
     use super::*;
 
     fn f(name: &str, ty: FieldType) -> FieldDef {
@@ -632,9 +717,30 @@ mod tests {
         assert_eq!(FieldType::Int { min: -8, max: 7 }.bits(), 4);
         assert_eq!(FieldType::Flag.bits(), 1);
         assert_eq!(FieldType::fixed(0.0, 1.0, 0.01).bits(), 7);
-        assert_eq!(FieldType::fixed(0.0, 1.0, 0.01), FieldType::Fixed { min: 0.0, max: 1.0, steps: 100 });
-        assert_eq!(FieldType::fixed(0.0, 2.0, 0.01), FieldType::Fixed { min: 0.0, max: 2.0, steps: 200 });
-        assert_eq!(FieldType::fixed(0.0, 1.0, 0.3), FieldType::Fixed { min: 0.0, max: 1.0, steps: 4 });
+        assert_eq!(
+            FieldType::fixed(0.0, 1.0, 0.01),
+            FieldType::Fixed {
+                min: 0.0,
+                max: 1.0,
+                steps: 100
+            }
+        );
+        assert_eq!(
+            FieldType::fixed(0.0, 2.0, 0.01),
+            FieldType::Fixed {
+                min: 0.0,
+                max: 2.0,
+                steps: 200
+            }
+        );
+        assert_eq!(
+            FieldType::fixed(0.0, 1.0, 0.3),
+            FieldType::Fixed {
+                min: 0.0,
+                max: 1.0,
+                steps: 4
+            }
+        );
         assert_eq!(FieldType::Velocity { max: 900.0, bits: 12 }.bits(), 24);
     }
 
@@ -644,13 +750,21 @@ mod tests {
         assert_eq!(t.quantize(FieldValue::Angle(0.0)), 0);
         assert_eq!(t.quantize(FieldValue::Angle(TAU)), 0, "2π is 0");
         assert_eq!(t.quantize(FieldValue::Angle(-TAU / 4.0)), 192, "-π/2 is 3π/2");
-        assert_eq!(t.quantize(FieldValue::Angle(TAU - 0.001)), 0, "just below 2π rounds to 0");
+        assert_eq!(
+            t.quantize(FieldValue::Angle(TAU - 0.001)),
+            0,
+            "just below 2π rounds to 0"
+        );
         assert_eq!(t.quantize(FieldValue::Angle(f32::NAN)), 0);
-        let FieldValue::Angle(a) = t.dequantize(64) else { panic!() };
+        let FieldValue::Angle(a) = t.dequantize(64) else {
+            panic!()
+        };
         assert!((a - TAU / 4.0).abs() < 1e-6);
         for i in 0..1000 {
             let a = i as f32 * 0.0137 - 3.0;
-            let FieldValue::Angle(b) = t.dequantize(t.quantize(FieldValue::Angle(a))) else { panic!() };
+            let FieldValue::Angle(b) = t.dequantize(t.quantize(FieldValue::Angle(a))) else {
+                panic!()
+            };
             let err = (wrap_angle(a) - b).abs();
             let err = err.min(TAU - err);
             assert!(err <= TAU / 512.0 + 1e-5, "{a} came back as {b}");
@@ -666,17 +780,29 @@ mod tests {
         assert_eq!(i.dequantize(10), FieldValue::Int(5));
         let x = FieldType::fixed(-1.0, 1.0, 0.01);
         assert_eq!(x.dequantize(x.quantize(FieldValue::Fixed(3.0))), FieldValue::Fixed(1.0));
-        assert_eq!(x.dequantize(x.quantize(FieldValue::Fixed(-1.0))), FieldValue::Fixed(-1.0));
-        let FieldValue::Fixed(h) = x.dequantize(x.quantize(FieldValue::Fixed(0.123))) else { panic!() };
+        assert_eq!(
+            x.dequantize(x.quantize(FieldValue::Fixed(-1.0))),
+            FieldValue::Fixed(-1.0)
+        );
+        let FieldValue::Fixed(h) = x.dequantize(x.quantize(FieldValue::Fixed(0.123))) else {
+            panic!()
+        };
         assert!((h - 0.123).abs() <= 0.005 + 1e-6);
         assert_eq!(x.quantize(FieldValue::Fixed(f32::NAN)), x.quantize(x.default_value()));
-        assert_eq!(u.quantize(FieldValue::Flag(true)), 0, "a value of another type is the default");
+        assert_eq!(
+            u.quantize(FieldValue::Flag(true)),
+            0,
+            "a value of another type is the default"
+        );
     }
 
     #[test]
     fn velocity_keeps_zero_exact_and_saturates() {
         let v = FieldType::Velocity { max: 800.0, bits: 12 };
-        assert_eq!(v.dequantize(v.quantize(FieldValue::Velocity([0.0, 0.0]))), FieldValue::Velocity([0.0, 0.0]));
+        assert_eq!(
+            v.dequantize(v.quantize(FieldValue::Velocity([0.0, 0.0]))),
+            FieldValue::Velocity([0.0, 0.0])
+        );
         assert_eq!(
             v.dequantize(v.quantize(FieldValue::Velocity([1e9, -1e9]))),
             FieldValue::Velocity([800.0, -800.0])
@@ -711,9 +837,17 @@ mod tests {
         assert_eq!(out, [0x40, 0xff, 0xf7, 0x7f, 0xc8]);
         assert_eq!(unpack_fields(&fields, &out).unwrap(), values.to_vec());
         assert!(unpack_fields(&fields, &out[..4]).is_none());
-        let flags = vec![f("a", FieldType::Flag), f("b", FieldType::Flag), f("c", FieldType::Flag)];
+        let flags = vec![
+            f("a", FieldType::Flag),
+            f("b", FieldType::Flag),
+            f("c", FieldType::Flag),
+        ];
         let mut out = Vec::new();
-        pack_fields(&flags, [FieldValue::Flag(true), FieldValue::Flag(false), FieldValue::Flag(true)], &mut out);
+        pack_fields(
+            &flags,
+            [FieldValue::Flag(true), FieldValue::Flag(false), FieldValue::Flag(true)],
+            &mut out,
+        );
         assert_eq!(out, [0b101]);
     }
 
@@ -779,7 +913,10 @@ mod tests {
             f("on", FieldType::Flag),
         ];
         let json = serde_json::to_value(&defs).unwrap();
-        assert_eq!(json[1], serde_json::json!({ "name": "hp", "type": "uint", "bits": 7, "max": 100.0 }));
+        assert_eq!(
+            json[1],
+            serde_json::json!({ "name": "hp", "type": "uint", "bits": 7, "max": 100.0 })
+        );
         assert_eq!(json[3]["bits"], 12, "velocity bits are per component");
         let back: Vec<FieldDef> = serde_json::from_value(json).unwrap();
         assert_eq!(back, defs);

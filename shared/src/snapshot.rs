@@ -158,6 +158,7 @@ impl Quantizer {
     }
 
     /// Quantizes a position; values outside the world are clamped to its edge, NaN maps to 0.
+    #[inline]
     pub fn quantize(&self, x: f32, y: f32) -> (u16, u16) {
         (q(x / self.width), q(y / self.height))
     }
@@ -176,9 +177,11 @@ impl Quantizer {
     }
 }
 
+#[inline]
 fn q(unit: f32) -> u16 {
-    // `as` saturates and maps NaN to 0, so every input gives a valid u16.
-    (unit.clamp(0.0, 1.0) * 65535.0).round() as u16
+    // `round_unsigned` is `f32::round` without the libm call and maps NaN to 0; the clamp keeps
+    // the result within u16.
+    crate::schema::round_unsigned(unit.clamp(0.0, 1.0) * 65535.0) as u16
 }
 
 #[cfg(test)]

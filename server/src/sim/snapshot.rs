@@ -1,7 +1,8 @@
 //! Building the part of a snapshot every recipient shares: the entity records and the teleport
 //! list, packed once per snapshot tick.
 
-use tickstate_shared::codec::{SharedBlock, write_record};
+use tickstate_shared::codec::SharedBlock;
+use tickstate_shared::schema::pack_normalized;
 use tickstate_shared::snapshot::{Quantizer, RecordHead};
 
 use super::world::World;
@@ -30,9 +31,10 @@ impl SnapshotBuilder {
                 x,
                 y,
             };
-            match schema.kind_layout(e.kind().id()) {
-                Some(layout) => write_record(&head, &layout.fields, e.values(), &mut self.records),
-                None => write_record(&head, &[], &[], &mut self.records),
+            head.write(&mut self.records);
+            // Stored values are normalized when set, so they are packed without normalizing again.
+            if let Some(layout) = schema.kind_layout(e.kind().id()) {
+                pack_normalized(&layout.fields, e.values(), &mut self.records);
             }
             if let Some(t) = e.teleported_at.filter(|t| *t >= since) {
                 self.teleports.extend_from_slice(&e.net_id().to_le_bytes());
@@ -95,6 +97,12 @@ mod tests {
         assert_eq!(snap.teleports, vec![(w.get(b).unwrap().net_id(), 10)]);
         sb.build(&w, &qz, 11);
         let doc = encode_snapshot(70, 0, sb.shared(), None, None);
-        assert!(decode_snapshot(&doc, schema.record_layout()).unwrap().teleports.is_empty(), "old teleports age out");
+        assert!(
+            decode_snapshot(&doc, schema.record_layout())
+                .unwrap()
+                .teleports
+                .is_empty(),
+            "old teleports age out"
+        );
     }
 }
