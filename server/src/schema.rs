@@ -319,7 +319,10 @@ pub struct SchemaBuilder {
 
 impl fmt::Debug for SchemaBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SchemaBuilder").field("game", &self.game).field("doc", &self.doc).finish()
+        f.debug_struct("SchemaBuilder")
+            .field("game", &self.game)
+            .field("doc", &self.doc)
+            .finish()
     }
 }
 
@@ -387,10 +390,7 @@ impl SchemaBuilder {
             decode: decode_payload::<T>,
             ts: ts_type::<T>(),
         });
-        MessageType {
-            index,
-            _t: PhantomData,
-        }
+        MessageType { index, _t: PhantomData }
     }
 
     /// Declares an event the server sends, carrying a `T`.
@@ -401,10 +401,7 @@ impl SchemaBuilder {
             name: name.into(),
             ts: ts_type::<T>(),
         });
-        EventType {
-            index,
-            _t: PhantomData,
-        }
+        EventType { index, _t: PhantomData }
     }
 
     /// Checks every declaration.
@@ -455,7 +452,11 @@ impl SchemaBuilder {
                 });
             }
             layouts[usize::from(k.id)] = Some(KindLayout {
-                fields: Arc::from(k.fields.clone()),
+                codecs: k
+                    .fields
+                    .iter()
+                    .map(|f| (tickstate_shared::schema::FieldCodec::new(&f.ty), f.ty.bits()))
+                    .collect(),
                 defaults: k.fields.iter().map(|f| f.ty.default_value()).collect(),
                 velocity,
             });
@@ -584,7 +585,8 @@ impl PrivateBuilder<'_> {
 /// One kind's fields as the engine uses them.
 #[derive(Debug, Clone)]
 pub(crate) struct KindLayout {
-    pub fields: Arc<[FieldDef]>,
+    /// Each field's codec and bit width, for packing snapshot records.
+    pub codecs: Vec<(tickstate_shared::schema::FieldCodec, u32)>,
     pub defaults: Vec<FieldValue>,
     /// Slot of the velocity field the engine moves entities of this kind with.
     pub velocity: Option<u8>,
@@ -603,7 +605,10 @@ pub struct Schema {
 
 impl fmt::Debug for Schema {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Schema").field("game", &self.game).field("doc", &self.doc).finish()
+        f.debug_struct("Schema")
+            .field("game", &self.game)
+            .field("doc", &self.doc)
+            .finish()
     }
 }
 

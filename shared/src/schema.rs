@@ -242,30 +242,10 @@ impl FieldType {
     }
 
     /// [`FieldType::quantize`] of a value that is already [`FieldType::normalize`]d (what the
-    /// engine stores), without normalizing it again: the snapshot's hot path. The result is the
-    /// same as `quantize` for such a value; a value of another type gives 0.
+    /// engine stores), without normalizing it again. Same as [`FieldCodec::quantize`].
     #[inline]
     pub fn quantize_normalized(&self, v: FieldValue) -> u64 {
-        match (*self, v) {
-            (FieldType::Angle { bits }, FieldValue::Angle(a)) => {
-                let n = 1u64 << bits;
-                // `n` is a power of two: the mask is the `mod n` of PROTOCOL.md without a division.
-                round_unsigned(a / TAU * n as f32) & (n - 1)
-            }
-            (FieldType::Uint { .. }, FieldValue::Uint(u)) => u64::from(u),
-            (FieldType::Int { min, .. }, FieldValue::Int(i)) => (i64::from(i) - i64::from(min)) as u64,
-            (FieldType::Flag, FieldValue::Flag(b)) => u64::from(b),
-            (FieldType::Fixed { min, max, steps }, FieldValue::Fixed(f)) => {
-                let t = (f - min) / (max - min);
-                round_unsigned(t * steps as f32).min(u64::from(steps))
-            }
-            (FieldType::Velocity { max, bits }, FieldValue::Velocity([x, y])) => {
-                let m = (1i64 << (bits - 1)) - 1;
-                let q = |c: f32| round_signed((c / max).clamp(-1.0, 1.0) * m as f32) + m;
-                (q(x) as u64) | ((q(y) as u64) << bits)
-            }
-            _ => 0,
-        }
+        FieldCodec::new(self).quantize(v)
     }
 
     /// The value a quantized form stands for (f32 arithmetic in the order PROTOCOL.md gives).
@@ -290,6 +270,97 @@ impl FieldType {
                 let c = |raw: u64| ((raw as i64 - m).clamp(-m, m)) as f32 * (max / m as f32);
                 FieldValue::Velocity([c(q & mask), c((q >> bits) & mask)])
             }
+        }
+    }
+}
+
+/// A field type with its quantization constants worked out once (the divisions of PROTOCOL.md's
+/// formulas become multiplications by a precomputed scale), for packing many records.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum FieldCodec {
+    /// `q = round(a · (2^bits / τ)) mod 2^bits`.
+    Angle {
+        /// `2^bits / τ`.
+        scale: f32,
+        /// `2^bits - 1`.
+        mask: u64,
+    },
+    /// `q = v`.
+    Uint,
+    /// `q = v - min`.
+    Int {
+        /// Smallest value.
+        min: i32,
+    },
+    /// `q = v`.
+    Flag,
+    /// `q = min(round((v - min) · (steps / (max - min))), steps)`.
+    Fixed {
+        /// Smallest value.
+        min: f32,
+        /// `steps / (max - min)`.
+        scale: f32,
+        /// Steps.
+        steps: u64,
+    },
+    /// Per component `round(clamp(c · (m / max), -m, m)) + m` with `m = 2^(bits-1) - 1`.
+    Velocity {
+        /// `m / max`.
+        scale: f32,
+        /// `m`.
+        m: f32,
+        /// Bits per component.
+        bits: u32,
+    },
+}
+
+impl FieldCodec {
+    /// The codec of a (valid) field type.
+    pub fn new(ty: &FieldType) -> Self {
+        match *ty {
+            FieldType::Angle { bits } => {
+                let n = 1u64 << bits.min(16);
+                FieldCodec::Angle {
+                    scale: n as f32 / TAU,
+                    mask: n - 1,
+                }
+            }
+            FieldType::Uint { .. } => FieldCodec::Uint,
+            FieldType::Int { min, .. } => FieldCodec::Int { min },
+            FieldType::Flag => FieldCodec::Flag,
+            FieldType::Fixed { min, max, steps } => FieldCodec::Fixed {
+                min,
+                scale: steps as f32 / (max - min),
+                steps: u64::from(steps),
+            },
+            FieldType::Velocity { max, bits } => {
+                let m = ((1u32 << (bits.clamp(2, 16) - 1)) - 1) as f32;
+                FieldCodec::Velocity {
+                    scale: m / max,
+                    m,
+                    bits: u32::from(bits),
+                }
+            }
+        }
+    }
+
+    /// The quantized form of a normalized value (see [`FieldType::normalize`]); a value of another
+    /// type gives 0.
+    #[inline]
+    pub fn quantize(&self, v: FieldValue) -> u64 {
+        match (*self, v) {
+            (FieldCodec::Angle { scale, mask }, FieldValue::Angle(a)) => round_unsigned(a * scale) & mask,
+            (FieldCodec::Uint, FieldValue::Uint(u)) => u64::from(u),
+            (FieldCodec::Int { min }, FieldValue::Int(i)) => (i64::from(i) - i64::from(min)) as u64,
+            (FieldCodec::Flag, FieldValue::Flag(b)) => u64::from(b),
+            (FieldCodec::Fixed { min, scale, steps }, FieldValue::Fixed(f)) => {
+                round_unsigned((f - min) * scale).min(steps)
+            }
+            (FieldCodec::Velocity { scale, m, bits }, FieldValue::Velocity([x, y])) => {
+                let q = |c: f32| (round_signed((c * scale).clamp(-m, m)) + m as i64) as u64;
+                q(x) | (q(y) << bits)
+            }
+            _ => 0,
         }
     }
 }
@@ -496,16 +567,14 @@ pub fn pack_fields(fields: &[FieldDef], values: impl IntoIterator<Item = FieldVa
     w.finish();
 }
 
-/// [`pack_fields`] for values that are already normalized (what the engine stores, one per field):
-/// the same bytes, without normalizing again. Missing values take the field's default.
-pub fn pack_normalized(fields: &[FieldDef], values: &[FieldValue], out: &mut Vec<u8>) {
+/// [`pack_fields`] for values that are already normalized (what the engine stores, one per field),
+/// with each field's [`FieldCodec`] and bit width worked out beforehand: the same bytes, without
+/// normalizing again. Missing values are packed as zero bits.
+pub fn pack_normalized(codecs: &[(FieldCodec, u32)], values: &[FieldValue], out: &mut Vec<u8>) {
     let mut w = BitWriter::new(out);
-    for (i, f) in fields.iter().enumerate() {
-        let q = match values.get(i) {
-            Some(v) => f.ty.quantize_normalized(*v),
-            None => f.ty.quantize(f.ty.default_value()),
-        };
-        w.write(q, f.ty.bits());
+    for (i, (codec, bits)) in codecs.iter().enumerate() {
+        let q = values.get(i).map_or(0, |v| codec.quantize(*v));
+        w.write(q, *bits);
     }
     w.finish();
 }

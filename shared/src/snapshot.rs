@@ -180,7 +180,8 @@ impl Quantizer {
 #[inline]
 fn q(unit: f32) -> u16 {
     // `round_unsigned` is `f32::round` without the libm call and maps NaN to 0; the clamp keeps
-    // the result within u16.
+    // the result within u16. (A precomputed `65535 / width` would save the division but moves
+    // positions on exact halves, such as the middle of the world, by one step.)
     crate::schema::round_unsigned(unit.clamp(0.0, 1.0) * 65535.0) as u16
 }
 

@@ -34,7 +34,7 @@ impl SnapshotBuilder {
             head.write(&mut self.records);
             // Stored values are normalized when set, so they are packed without normalizing again.
             if let Some(layout) = schema.kind_layout(e.kind().id()) {
-                pack_normalized(&layout.fields, e.values(), &mut self.records);
+                pack_normalized(&layout.codecs, e.values(), &mut self.records);
             }
             if let Some(t) = e.teleported_at.filter(|t| *t >= since) {
                 self.teleports.extend_from_slice(&e.net_id().to_le_bytes());
