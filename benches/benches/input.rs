@@ -83,7 +83,11 @@ fn validate(c: &mut Criterion) {
     let with_fields: Vec<Vec<u8>> = (0..1024u32)
         .map(|i| {
             let a = i as f32 * 0.37;
-            let values = [FieldValue::Angle(a), FieldValue::Flag(i % 3 == 0), FieldValue::Uint(i % 4)];
+            let values = [
+                FieldValue::Angle(a),
+                FieldValue::Flag(i % 3 == 0),
+                FieldValue::Uint(i % 4),
+            ];
             rmp_serde::to_vec(&InputMsg::new(i, a.cos(), a.sin(), 0).with_values(&values)).unwrap()
         })
         .collect();

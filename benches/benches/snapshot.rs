@@ -49,7 +49,7 @@ fn world(n: usize, shape: Shape) -> World {
         if let Some((angle, hp, shield, vel)) = fields {
             world.set(key, angle, i as f32 * 0.37);
             world.set(key, hp, (i % 101) as u8);
-            world.set(key, shield, i % 2 == 0);
+            world.set(key, shield, i.is_multiple_of(2));
             world.set(key, vel, Vec2::new((i % 900) as f32 - 450.0, 120.0));
         }
     }

@@ -156,12 +156,7 @@ fn run(c: &mut Criterion, group: &str, cases: &[Case]) {
 fn tick_players(c: &mut Criterion) {
     let cases: Vec<Case> = [100usize, 1_000]
         .into_iter()
-        .map(|n| {
-            (
-                n,
-                Box::new(move || Bench::new(&bench_game(0), n)) as _,
-            )
-        })
+        .map(|n| (n, Box::new(move || Bench::new(&bench_game(0), n)) as _))
         .collect();
     run(c, "tick/players", &cases);
 }
@@ -169,12 +164,7 @@ fn tick_players(c: &mut Criterion) {
 fn tick_statics(c: &mut Criterion) {
     let cases: Vec<Case> = [100usize, 1_000, 10_000]
         .into_iter()
-        .map(|n| {
-            (
-                n,
-                Box::new(move || Bench::new(&bench_game(n - 100), 100)) as _,
-            )
-        })
+        .map(|n| (n, Box::new(move || Bench::new(&bench_game(n - 100), 100)) as _))
         .collect();
     run(c, "tick/100_players_plus_static", &cases);
 }

@@ -244,7 +244,13 @@ mod tests {
 
     fn rec(id: u16, kind: u8, x: u16, y: u16) -> EntityRecord {
         EntityRecord {
-            head: tickstate_shared::RecordHead { id, kind, away: false, x, y },
+            head: tickstate_shared::RecordHead {
+                id,
+                kind,
+                away: false,
+                x,
+                y,
+            },
             fields: vec![],
         }
     }

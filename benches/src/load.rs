@@ -35,8 +35,8 @@ use rand::{Rng, SeedableRng};
 use serde::Serialize;
 use tickstate_server::client::{Client, ClientError, Event};
 use tickstate_shared::protocol::{ConnectAuth, events};
-use tickstate_shared::{InputMsg, seq_newer};
 use tickstate_shared::snapshot::EntityRecord;
+use tickstate_shared::{InputMsg, seq_newer};
 use tokio::sync::watch;
 
 use crate::bot::{BehaviourKind, BehaviourMix, BotView};

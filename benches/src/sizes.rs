@@ -29,10 +29,7 @@ impl Shape {
         };
         let vel = FieldDef {
             name: "vel".into(),
-            ty: FieldType::Velocity {
-                max: 900.0,
-                bits: 12,
-            },
+            ty: FieldType::Velocity { max: 900.0, bits: 12 },
         };
         match self {
             Shape::Position => vec![],
@@ -83,7 +80,7 @@ impl Shape {
             Shape::FourFields => vec![
                 a,
                 FieldValue::Uint((i % 101) as u32),
-                FieldValue::Flag(i % 2 == 0),
+                FieldValue::Flag(i.is_multiple_of(2)),
                 v,
             ],
         }

@@ -31,10 +31,20 @@ pub fn vocabulary_ts() -> String {
     let mut s = String::new();
     let _ = writeln!(s, "{HEADER}");
     let _ = writeln!(s, "// From shared/src/reasons.rs and shared/src/protocol.rs.\n");
-    let _ = writeln!(s, "/** The protocol version this SDK speaks (`auth.protocol`, `welcome.protocol`). */");
+    let _ = writeln!(
+        s,
+        "/** The protocol version this SDK speaks (`auth.protocol`, `welcome.protocol`). */"
+    );
     let _ = writeln!(s, "export const PROTOCOL_VERSION = {PROTOCOL_VERSION} as const;\n");
-    let _ = writeln!(s, "/** Codes of `connect_error` messages (the part before the first `:`). */");
-    let _ = writeln!(s, "export const REFUSALS = {} as const;", list(Refusal::ALL.iter().map(|r| r.as_str())));
+    let _ = writeln!(
+        s,
+        "/** Codes of `connect_error` messages (the part before the first `:`). */"
+    );
+    let _ = writeln!(
+        s,
+        "export const REFUSALS = {} as const;",
+        list(Refusal::ALL.iter().map(|r| r.as_str()))
+    );
     let _ = writeln!(s, "export type Refusal = (typeof REFUSALS)[number];");
     let _ = writeln!(s, "/** Refusals a client retries by itself after a backoff. */");
     let _ = writeln!(
@@ -43,7 +53,11 @@ pub fn vocabulary_ts() -> String {
         list(Refusal::ALL.iter().filter(|r| r.is_transient()).map(|r| r.as_str()))
     );
     let _ = writeln!(s, "/** `bye.reason` codes. */");
-    let _ = writeln!(s, "export const BYE_REASONS = {} as const;", list(ByeReason::ALL.iter().map(|r| r.as_str())));
+    let _ = writeln!(
+        s,
+        "export const BYE_REASONS = {} as const;",
+        list(ByeReason::ALL.iter().map(|r| r.as_str()))
+    );
     let _ = writeln!(s, "export type ByeReason = (typeof BYE_REASONS)[number];");
     let _ = writeln!(s, "/** `bye` reasons after which a client reconnects by itself. */");
     let _ = writeln!(
@@ -52,7 +66,11 @@ pub fn vocabulary_ts() -> String {
         list(ByeReason::ALL.iter().filter(|r| r.is_transient()).map(|r| r.as_str()))
     );
     let _ = writeln!(s, "/** `left.reason` codes. */");
-    let _ = writeln!(s, "export const LEAVE_REASONS = {} as const;", list(LeaveReason::ALL.iter().map(|r| r.as_str())));
+    let _ = writeln!(
+        s,
+        "export const LEAVE_REASONS = {} as const;",
+        list(LeaveReason::ALL.iter().map(|r| r.as_str()))
+    );
     let _ = writeln!(s, "export type LeaveReason = (typeof LEAVE_REASONS)[number];\n");
     let _ = writeln!(s, "/** Event names the engine uses. */");
     let _ = writeln!(s, "export const ENGINE_EVENTS = {{");
@@ -136,7 +154,10 @@ pub fn game_ts(game: &Game) -> String {
         decls.extend(m.ts.decls.iter().cloned());
     }
     let _ = writeln!(s, "}}\n");
-    let _ = writeln!(s, "/** Event payloads by event name (server to client, with the tick). */");
+    let _ = writeln!(
+        s,
+        "/** Event payloads by event name (server to client, with the tick). */"
+    );
     let _ = writeln!(s, "export interface Events {{");
     for e in schema.events() {
         let _ = writeln!(s, "  {}: {};", e.name, e.ts.name);

@@ -13,7 +13,11 @@ pub struct AuthConfig(pub Option<Arc<dyn Authenticator>>);
 
 impl std::fmt::Debug for AuthConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(if self.0.is_some() { "AuthConfig(Some(..))" } else { "AuthConfig(None)" })
+        f.write_str(if self.0.is_some() {
+            "AuthConfig(Some(..))"
+        } else {
+            "AuthConfig(None)"
+        })
     }
 }
 
@@ -99,7 +103,10 @@ pub struct MessagePolicy {
 
 impl Default for MessagePolicy {
     fn default() -> Self {
-        Self { rate: 20.0, burst: 20.0 }
+        Self {
+            rate: 20.0,
+            burst: 20.0,
+        }
     }
 }
 

@@ -10,8 +10,8 @@ use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use crate::config::ServerConfig;
 use crate::auth::Authenticator;
+use crate::config::ServerConfig;
 use crate::room::Rooms;
 use crate::rules::Game;
 use crate::stats::{ClientStats, ConnStats, Stats};

@@ -122,7 +122,10 @@ fn write_codegen(out: &std::path::Path, check: bool) -> anyhow::Result<()> {
     for name in game::NAMES {
         let g = game::by_name(name).context("a listed game should exist")?;
         let dir = name.replace('_', "-");
-        files.push((out.join(format!("src/games/{dir}/schema.generated.ts")), codegen::game_ts(&g)));
+        files.push((
+            out.join(format!("src/games/{dir}/schema.generated.ts")),
+            codegen::game_ts(&g),
+        ));
     }
     let mut stale = Vec::new();
     for (path, text) in files {
@@ -140,7 +143,11 @@ fn write_codegen(out: &std::path::Path, check: bool) -> anyhow::Result<()> {
             println!("wrote {}", path.display());
         }
     }
-    anyhow::ensure!(stale.is_empty(), "stale generated files (run `tickstate codegen`): {}", stale.join(", "));
+    anyhow::ensure!(
+        stale.is_empty(),
+        "stale generated files (run `tickstate codegen`): {}",
+        stale.join(", ")
+    );
     Ok(())
 }
 

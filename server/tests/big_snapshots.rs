@@ -36,7 +36,10 @@ impl GameRules for Big {
         }
     }
     fn on_join(&mut self, ctx: &mut Ctx<'_>, _: PlayerId, _req: &JoinRequest<'_>) -> Option<Spawn> {
-        Some(Spawn::at(ctx.schema().kind(1)?, ctx.random_free_spot(8.0, 16).unwrap_or(Vec2::new(800.0, 450.0))))
+        Some(Spawn::at(
+            ctx.schema().kind(1)?,
+            ctx.random_free_spot(8.0, 16).unwrap_or(Vec2::new(800.0, 450.0)),
+        ))
     }
 }
 

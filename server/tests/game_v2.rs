@@ -110,7 +110,10 @@ async fn fields_actions_private_state_projectiles_and_chat_reach_clients() {
     .await;
     let me = s.entity(aid).unwrap();
     let (angle, hp, shield, _) = ship_fields(me);
-    assert!(angle_diff(angle, aim) <= TAU / 256.0 / 2.0 + 1e-4, "angle {angle} for aim {aim}");
+    assert!(
+        angle_diff(angle, aim) <= TAU / 256.0 / 2.0 + 1e-4,
+        "angle {angle} for aim {aim}"
+    );
     assert_eq!((hp, shield), (100, true));
     // Private: Ada's ammo went down by one; the cooldown is running.
     match s.private[..] {
@@ -129,7 +132,10 @@ async fn fields_actions_private_state_projectiles_and_chat_reach_clients() {
     assert!((vx - BULLET_SPEED * aim.cos()).abs() <= step && (vy - BULLET_SPEED * aim.sin()).abs() <= step);
     let (bx0, by0) = q.dequantize(bullet.head.x, bullet.head.y);
     let bullet_id = bullet.head.id;
-    let later = snapshot_where(&mut a, "the bullet later", |t| t.tick > s.tick && t.entity(bullet_id).is_some()).await;
+    let later = snapshot_where(&mut a, "the bullet later", |t| {
+        t.tick > s.tick && t.entity(bullet_id).is_some()
+    })
+    .await;
     let moved = later.entity(bullet_id).unwrap();
     let (bx1, by1) = q.dequantize(moved.head.x, moved.head.y);
     let dt = (later.tick - s.tick) as f32 / a.welcome.tick_rate as f32;
@@ -148,10 +154,19 @@ async fn fields_actions_private_state_projectiles_and_chat_reach_clients() {
     assert!(matches!(sb.private[..], [FieldValue::Uint(n), _] if n == u32::from(AMMO)));
 
     // Chat reaches the other player with the tick it belongs to.
-    a.sender.message("chat", &skirmish::Chat { text: "gg".into() }).await.unwrap();
+    a.sender
+        .message("chat", &skirmish::Chat { text: "gg".into() })
+        .await
+        .unwrap();
     let (data, tick) = event(&mut b, "chat").await;
     let line: ChatLine = from_value(&data).unwrap();
-    assert_eq!(line, ChatLine { from: aid, text: "gg".into() });
+    assert_eq!(
+        line,
+        ChatLine {
+            from: aid,
+            text: "gg".into()
+        }
+    );
     assert!(tick.is_some_and(|t| t >= s.tick));
 
     // Weapon 3 freezes Ada's ship: the snapshot says its speed is now 0.
@@ -202,7 +217,10 @@ async fn a_ship_dies_respawns_with_its_id_and_the_snapshot_says_it_teleported() 
     let q = Quantizer::new(a.welcome.world.width, a.welcome.world.height);
     let r = back.entity(bid).unwrap();
     let (x, y) = q.dequantize(r.head.x, r.head.y);
-    assert!((x - RESPAWN_AT.x).abs() < 0.1 && (y - RESPAWN_AT.y).abs() < 0.1, "({x}, {y})");
+    assert!(
+        (x - RESPAWN_AT.x).abs() < 0.1 && (y - RESPAWN_AT.y).abs() < 0.1,
+        "({x}, {y})"
+    );
     assert_eq!(ship_fields(r).1, 100, "full health after the respawn");
     assert!(
         back.teleports.iter().any(|&(id, t)| id == bid && t > died_at),
@@ -228,17 +246,31 @@ async fn bad_actions_and_messages_are_counted_by_reason_and_hurt_no_one() {
     // Bad actions: each rejects its whole input, by reason.
     s.emit("input", raw_input(1, vec!["left".into()])).await.unwrap(); // aim: wrong type
     s.emit("input", raw_input(2, vec![Value::F64(f64::NAN)])).await.unwrap(); // aim: NaN
-    s.emit("input", raw_input(3, vec![0.5.into(), "yes".into()])).await.unwrap(); // fire: wrong type
-    s.emit("input", raw_input(4, vec![0.5.into(), true.into(), 7.into()])).await.unwrap(); // weapon > 3
-    s.emit("input", raw_input(5, vec![0.5.into(), true.into(), (-1).into()])).await.unwrap(); // weapon < 0
-    s.emit("input", raw_input(6, vec![Value::F64(f64::INFINITY)])).await.unwrap(); // aim: Inf
+    s.emit("input", raw_input(3, vec![0.5.into(), "yes".into()]))
+        .await
+        .unwrap(); // fire: wrong type
+    s.emit("input", raw_input(4, vec![0.5.into(), true.into(), 7.into()]))
+        .await
+        .unwrap(); // weapon > 3
+    s.emit("input", raw_input(5, vec![0.5.into(), true.into(), (-1).into()]))
+        .await
+        .unwrap(); // weapon < 0
+    s.emit("input", raw_input(6, vec![Value::F64(f64::INFINITY)]))
+        .await
+        .unwrap(); // aim: Inf
     // A good one with a missing trailing field (defaults) and one with nil fields.
     s.emit("input", raw_input(7, vec![0.5.into()])).await.unwrap();
-    s.emit("input", raw_input(8, vec![Value::Nil, Value::Nil, Value::Nil])).await.unwrap();
+    s.emit("input", raw_input(8, vec![Value::Nil, Value::Nil, Value::Nil]))
+        .await
+        .unwrap();
     // Bad messages.
-    s.emit("chat", Value::Map(vec![("text".into(), 5.into())])).await.unwrap(); // bad payload
+    s.emit("chat", Value::Map(vec![("text".into(), 5.into())]))
+        .await
+        .unwrap(); // bad payload
     s.emit("chat", Value::from("just a string")).await.unwrap(); // bad payload
-    s.emit("chat", Value::Map(vec![("text".into(), "x".repeat(200).into())])).await.unwrap(); // too large
+    s.emit("chat", Value::Map(vec![("text".into(), "x".repeat(200).into())]))
+        .await
+        .unwrap(); // too large
     let mut deep = Value::from(1);
     for _ in 0..20 {
         deep = Value::Array(vec![deep]);
@@ -246,15 +278,29 @@ async fn bad_actions_and_messages_are_counted_by_reason_and_hurt_no_one() {
     s.emit("chat", Value::Map(vec![("text".into(), deep)])).await.unwrap(); // too deep
     s.emit("buy", Value::from("sword")).await.unwrap(); // unknown message
     let st = wait_stats(&server, "every bad action and message counted", |s| {
-        s["inputs"]["in_flight"] == 0
-            && s["inputs"]["applied"].as_u64() >= Some(2)
-            && s["messages"]["received"] == 5
+        s["inputs"]["in_flight"] == 0 && s["inputs"]["applied"].as_u64() >= Some(2) && s["messages"]["received"] == 5
     })
     .await;
     let r = &st["inputs"]["rejected_by_reason"];
-    assert_eq!((r["wrong_type"].as_u64(), r["non_finite"].as_u64(), r["out_of_range"].as_u64()), (Some(2), Some(2), Some(2)), "{st:#}");
+    assert_eq!(
+        (
+            r["wrong_type"].as_u64(),
+            r["non_finite"].as_u64(),
+            r["out_of_range"].as_u64()
+        ),
+        (Some(2), Some(2), Some(2)),
+        "{st:#}"
+    );
     let m = &st["messages"]["rejected_by_reason"];
-    assert_eq!((m["bad_payload"].as_u64(), m["too_large"].as_u64(), m["unknown"].as_u64()), (Some(2), Some(2), Some(1)), "{st:#}");
+    assert_eq!(
+        (
+            m["bad_payload"].as_u64(),
+            m["too_large"].as_u64(),
+            m["unknown"].as_u64()
+        ),
+        (Some(2), Some(2), Some(1)),
+        "{st:#}"
+    );
     for k in ["inputs", "messages"] {
         let c = &st[k];
         assert_eq!(
@@ -266,7 +312,10 @@ async fn bad_actions_and_messages_are_counted_by_reason_and_hurt_no_one() {
     // The bad client is still connected (a handful of mistakes is not abuse), the server is alive,
     // and the healthy player gets the full snapshot rate.
     let n = snapshots_in(&mut healthy, Duration::from_secs(1)).await;
-    assert!(n >= 20, "the healthy client should keep ~30 snapshots/s, got {n} in 1 s");
+    assert!(
+        n >= 20,
+        "the healthy client should keep ~30 snapshots/s, got {n} in 1 s"
+    );
     assert_eq!(server.stats().await["players"], 2);
     server.assert_live().await;
     server.stop().await.unwrap();
@@ -301,18 +350,27 @@ async fn wrong_versions_bad_options_and_bad_credentials_get_typed_refusals() {
         ..ConnectAuth::named("o")
     };
     let big = Value::Map(vec![("team".into(), "r".repeat(2000).into())]);
-    assert_eq!(refusal(Client::connect(&server.base, &with_options(big)).await).0, Refusal::InvalidOptions);
+    assert_eq!(
+        refusal(Client::connect(&server.base, &with_options(big)).await).0,
+        Refusal::InvalidOptions
+    );
     let mut deep = Value::Map(vec![]);
     for _ in 0..12 {
         deep = Value::Map(vec![("a".into(), deep)]);
     }
-    assert_eq!(refusal(Client::connect(&server.base, &with_options(deep)).await).0, Refusal::InvalidOptions);
+    assert_eq!(
+        refusal(Client::connect(&server.base, &with_options(deep)).await).0,
+        Refusal::InvalidOptions
+    );
     let green = Value::Map(vec![("team".into(), "green".into())]);
     let (reason, detail) = refusal(Client::connect(&server.base, &with_options(green)).await);
     assert_eq!(reason, Refusal::InvalidOptions);
     assert!(detail.unwrap().contains("green"));
     let not_a_map = Value::from(3);
-    assert_eq!(refusal(Client::connect(&server.base, &with_options(not_a_map)).await).0, Refusal::InvalidOptions);
+    assert_eq!(
+        refusal(Client::connect(&server.base, &with_options(not_a_map)).await).0,
+        Refusal::InvalidOptions
+    );
     // A good option joins.
     let red = Value::Map(vec![("team".into(), "red".into())]);
     Client::connect(&server.base, &with_options(red)).await.unwrap();
@@ -346,8 +404,17 @@ async fn a_jwt_server_refuses_missing_forged_and_expired_credentials() {
     };
     let cases = [
         (None, "missing"),
-        (Some(jwt(serde_json::json!({ "sub": "u1", "exp": now + 600 }), b"another secret, also 32 bytes long")), "forged"),
-        (Some(jwt(serde_json::json!({ "sub": "u1", "exp": now - 3600 }), SECRET)), "expired"),
+        (
+            Some(jwt(
+                serde_json::json!({ "sub": "u1", "exp": now + 600 }),
+                b"another secret, also 32 bytes long",
+            )),
+            "forged",
+        ),
+        (
+            Some(jwt(serde_json::json!({ "sub": "u1", "exp": now - 3600 }), SECRET)),
+            "expired",
+        ),
         (Some("not a jwt".into()), "malformed"),
     ];
     for (cred, what) in cases {

@@ -109,7 +109,10 @@ async fn a_second_player_sees_the_first_move_at_no_more_than_max_speed() {
         .unwrap();
     assert_eq!(left.id, w.id);
     let s = b.next_snapshot(WAIT).await.unwrap();
-    assert!(s.entities.iter().all(|e| e.head.id != w.id), "A's entity should be gone");
+    assert!(
+        s.entities.iter().all(|e| e.head.id != w.id),
+        "A's entity should be gone"
+    );
     server.stop().await.unwrap();
 }
 

@@ -69,7 +69,12 @@ async fn players_in_different_rooms_do_not_see_each_other() {
         })
         .await
         .unwrap();
-    let ids: Vec<u16> = s.entities.iter().filter(|e| e.head.kind != 3).map(|e| e.head.id).collect();
+    let ids: Vec<u16> = s
+        .entities
+        .iter()
+        .filter(|e| e.head.kind != 3)
+        .map(|e| e.head.id)
+        .collect();
     assert_eq!(ids.len(), 2, "room a holds two ships, not b's");
     assert_eq!(b.welcome.players.len(), 1);
     server.stop().await.unwrap();

@@ -60,8 +60,7 @@ async fn f4_resume_within_grace_applies_every_input_exactly_once() {
         .await
         .unwrap();
     assert_eq!(
-        away.head.kind,
-        2,
+        away.head.kind, 2,
         "the kind (Ada is on the blue team) is kept in the low bits"
     );
     // Back with the token: same player, same entity; the first snapshot comes at once.

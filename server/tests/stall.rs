@@ -107,7 +107,11 @@ async fn f3_a_silent_peer_is_detected_its_seat_held_then_released() {
             Event::Message { event, data, .. } if event == "left" => Some(from_value::<Left>(data).unwrap()),
             Event::Snapshot { snapshot, .. } => {
                 if let Some(r) = snapshot.entities.iter().find(|r| r.head.id == id) {
-                    assert_eq!((r.head.x, r.head.y), (away.head.x, away.head.y), "a held entity keeps its last state");
+                    assert_eq!(
+                        (r.head.x, r.head.y),
+                        (away.head.x, away.head.y),
+                        "a held entity keeps its last state"
+                    );
                 }
                 None
             }

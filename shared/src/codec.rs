@@ -187,7 +187,9 @@ pub fn decode_snapshot(bytes: &[u8], layout: &RecordLayout) -> Result<Snapshot, 
         return Err(DecodeError::Malformed("expected 3 to 6 elements"));
     }
     let uint = |rd: &mut &[u8]| match read_scalar(rd) {
-        Ok(Scalar::Number(Number::Int(v))) => u32::try_from(v).map_err(|_| DecodeError::Malformed("tick/ack out of range")),
+        Ok(Scalar::Number(Number::Int(v))) => {
+            u32::try_from(v).map_err(|_| DecodeError::Malformed("tick/ack out of range"))
+        }
         _ => Err(DecodeError::Malformed("tick/ack is not an integer")),
     };
     let tick = uint(&mut rd)?;
@@ -219,7 +221,12 @@ pub fn decode_snapshot(bytes: &[u8], layout: &RecordLayout) -> Result<Snapshot, 
         }
         teleports = t
             .chunks_exact(6)
-            .map(|c| (u16::from_le_bytes([c[0], c[1]]), u32::from_le_bytes([c[2], c[3], c[4], c[5]])))
+            .map(|c| {
+                (
+                    u16::from_le_bytes([c[0], c[1]]),
+                    u32::from_le_bytes([c[2], c[3], c[4], c[5]]),
+                )
+            })
             .collect();
     }
     let mut private = Vec::new();
@@ -277,7 +284,9 @@ fn read_bin<'a>(rd: &mut &'a [u8]) -> Result<Option<&'a [u8]>, DecodeError> {
         }
         _ => return Err(malformed),
     };
-    let body = rest.get(..len).ok_or(DecodeError::Malformed("bin longer than the document"))?;
+    let body = rest
+        .get(..len)
+        .ok_or(DecodeError::Malformed("bin longer than the document"))?;
     *rd = &rest[len..];
     Ok(Some(body))
 }
@@ -339,7 +348,11 @@ mod tests {
             let kind = if id % 3 == 0 { 3 } else { 1 };
             let fields = &s.kind(kind).unwrap().fields;
             let values: Vec<FieldValue> = if kind == 1 {
-                vec![FieldValue::Angle(0.0), FieldValue::Velocity([0.0, 0.0]), FieldValue::Uint(u32::from(id % 200))]
+                vec![
+                    FieldValue::Angle(0.0),
+                    FieldValue::Velocity([0.0, 0.0]),
+                    FieldValue::Uint(u32::from(id % 200)),
+                ]
             } else {
                 vec![]
             };
@@ -380,7 +393,10 @@ mod tests {
         let doc = encode_snapshot(1, 2, &shared, None, None);
         assert_eq!(doc[0], 0x93, "[tick, ack, entities]");
         let with_private_only = encode_snapshot(1, 2, &shared, Some(&[7]), None);
-        assert_eq!(with_private_only[0], 0x95, "a nil teleport list before the private block");
+        assert_eq!(
+            with_private_only[0], 0x95,
+            "a nil teleport list before the private block"
+        );
         let snap = decode_snapshot(&with_private_only, &layout).unwrap();
         assert!(snap.teleports.is_empty());
         assert_eq!(snap.private, vec![FieldValue::Uint(7)]);
@@ -410,7 +426,12 @@ mod tests {
             let mut shared = SharedBlock::default();
             shared.set(&raw, &[]);
             let doc = encode_snapshot(u32::MAX, u32::MAX, &shared, None, None);
-            assert!(doc.len() <= raw.len() + 14, "{n} entities: {} bytes for {} of records", doc.len(), raw.len());
+            assert!(
+                doc.len() <= raw.len() + 14,
+                "{n} entities: {} bytes for {} of records",
+                doc.len(),
+                raw.len()
+            );
         }
     }
 
@@ -421,11 +442,11 @@ mod tests {
             &[],
             &[0xc1],
             &[0x93, 0x01],
-            &[0x93, 0x01, 0x02, 0xc4, 0x03, 1, 0, 3],              // a star record cut short
+            &[0x93, 0x01, 0x02, 0xc4, 0x03, 1, 0, 3], // a star record cut short
             &[0x93, 0x01, 0x02, 0xc4, 0x07, 1, 0, 9, 0, 0, 0, 0], // undeclared kind 9
-            &[0x93, 0x01, 0x02, 0xc6, 0xff, 0xff, 0xff, 0xff],    // bin32 claiming 4 GiB
-            &[0xdd, 0xff, 0xff, 0xff, 0xff],                      // array32 claiming 4G elements
-            &[0x93, 0xa1, b'x', 0x02, 0xc4, 0x00],                // tick is a string
+            &[0x93, 0x01, 0x02, 0xc6, 0xff, 0xff, 0xff, 0xff], // bin32 claiming 4 GiB
+            &[0xdd, 0xff, 0xff, 0xff, 0xff],          // array32 claiming 4G elements
+            &[0x93, 0xa1, b'x', 0x02, 0xc4, 0x00],    // tick is a string
             &[0x94, 0x01, 0x02, 0xc4, 0x00, 0xc4, 0x05, 1, 2, 3, 4, 5], // ragged teleports
             &[0x97, 0x01, 0x02, 0xc4, 0x00, 0xc0, 0xc0, 0xc0, 0xc0], // too many elements
             &[0x96, 0x01, 0x02, 0xc4, 0x00, 0xc0, 0xc0, 0x91, 0x01], // movement of one number

@@ -315,7 +315,10 @@ mod tests {
         assert!(seq_newer(0, u32::MAX), "0 should follow u32::MAX");
         assert!(seq_newer(3, u32::MAX - 2));
         assert!(!seq_newer(u32::MAX, 0));
-        assert!(!seq_newer(1 << 31, 0), "a jump of exactly 2^31 is ambiguous and treated as old");
+        assert!(
+            !seq_newer(1 << 31, 0),
+            "a jump of exactly 2^31 is ambiguous and treated as old"
+        );
         assert!(seq_newer((1 << 31) - 1, 0));
     }
 
@@ -336,10 +339,10 @@ mod tests {
     #[test]
     fn engine_elements_must_have_their_types() {
         for bad in [
-            &[0x94, 0xff, 0x01, 0x01, 0x00][..],        // seq = -1
-            &[0x94, 0x01, 0xa1, b'1', 0x01, 0x00],      // dx = "1"
-            &[0x93, 0x01, 0x01, 0x01],                  // three elements
-            &[0x81, 0xa3, b's', b'e', b'q', 0x01],      // a map
+            &[0x94, 0xff, 0x01, 0x01, 0x00][..],         // seq = -1
+            &[0x94, 0x01, 0xa1, b'1', 0x01, 0x00],       // dx = "1"
+            &[0x93, 0x01, 0x01, 0x01],                   // three elements
+            &[0x81, 0xa3, b's', b'e', b'q', 0x01],       // a map
             &[0x94, 0xce, 0xff, 0xff, 0xff, 0xff, 0x00], // truncated
             &[0xc1],
         ] {
@@ -363,11 +366,19 @@ mod tests {
         let got = InputMsg::decode(&short, &fields).unwrap();
         assert_eq!(
             got.values.as_slice(),
-            &[FieldValue::Angle(1.5), FieldValue::Uint(0), FieldValue::Flag(false), FieldValue::Uint(0)]
+            &[
+                FieldValue::Angle(1.5),
+                FieldValue::Uint(0),
+                FieldValue::Flag(false),
+                FieldValue::Uint(0)
+            ]
         );
         // Extra elements after the declared ones are skipped, maps included.
         let extra = rmp_serde::to_vec(&(1u32, 0u8, 0u8, 0u8, 0.5f32, 1u8, true, 7u32, 1e12f64, vec![1, 2])).unwrap();
-        assert_eq!(InputMsg::decode(&extra, &fields).unwrap().values.get(3), Some(FieldValue::Uint(7)));
+        assert_eq!(
+            InputMsg::decode(&extra, &fields).unwrap().values.get(3),
+            Some(FieldValue::Uint(7))
+        );
     }
 
     #[test]
@@ -381,13 +392,22 @@ mod tests {
             (enc(&(1u32, 0u8, 0u8, 0u8, 0.0f32, 1.5f32)), InputError::WrongType(1)),
             (enc(&(1u32, 0u8, 0u8, 0u8, 0.0f32, -1i8)), InputError::OutOfRange(1)),
             (enc(&(1u32, 0u8, 0u8, 0u8, 0.0f32, 0u8, 2u8)), InputError::OutOfRange(2)),
-            (enc(&(1u32, 0u8, 0u8, 0u8, 0.0f32, 0u8, "yes")), InputError::WrongType(2)),
+            (
+                enc(&(1u32, 0u8, 0u8, 0u8, 0.0f32, 0u8, "yes")),
+                InputError::WrongType(2),
+            ),
         ];
         for (bytes, want) in cases {
             assert_eq!(InputMsg::decode(&bytes, &fields), Err(want), "{bytes:02x?}");
         }
-        let fixed = vec![fd("throttle", FieldType::fixed(0.0, 1.0, 0.01)), fd("v", FieldType::Velocity { max: 10.0, bits: 8 })];
-        assert_eq!(InputMsg::decode(&enc(&(1u32, 0u8, 0u8, 0u8, 1.5f32)), &fixed), Err(InputError::OutOfRange(0)));
+        let fixed = vec![
+            fd("throttle", FieldType::fixed(0.0, 1.0, 0.01)),
+            fd("v", FieldType::Velocity { max: 10.0, bits: 8 }),
+        ];
+        assert_eq!(
+            InputMsg::decode(&enc(&(1u32, 0u8, 0u8, 0u8, 1.5f32)), &fixed),
+            Err(InputError::OutOfRange(0))
+        );
         assert_eq!(
             InputMsg::decode(&enc(&(1u32, 0u8, 0u8, 0u8, 0.5f32, [3.0f32, 11.0])), &fixed),
             Err(InputError::OutOfRange(1))
@@ -413,7 +433,10 @@ mod tests {
     #[test]
     fn event_wrapper_is_skipped() {
         let bytes = rmp_serde::to_vec(&("input", (5u32, 1.0f32, 0u8, 0u8))).unwrap();
-        assert_eq!(InputMsg::decode_event(&bytes, &[]).unwrap(), InputMsg::new(5, 1.0, 0.0, 0));
+        assert_eq!(
+            InputMsg::decode_event(&bytes, &[]).unwrap(),
+            InputMsg::new(5, 1.0, 0.0, 0)
+        );
         assert_eq!(InputMsg::decode_event(&[0x91, 0xa1, b'x'], &[]), Err(InputError::Parse));
     }
 

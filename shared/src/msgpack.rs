@@ -226,7 +226,11 @@ fn skip_n(rd: &mut &[u8], n: usize) -> Result<u64, ReadError> {
 pub fn check_one_value(bytes: &[u8], max_depth: usize) -> Result<(), ReadError> {
     let mut rd = bytes;
     skip_value(&mut rd, max_depth)?;
-    if rd.is_empty() { Ok(()) } else { Err(ReadError::WrongType) }
+    if rd.is_empty() {
+        Ok(())
+    } else {
+        Err(ReadError::WrongType)
+    }
 }
 
 #[cfg(test)]
@@ -240,9 +244,15 @@ mod tests {
             (vec![0xff], Scalar::Number(Number::Int(-1))),
             (vec![0xcc, 0xc8], Scalar::Number(Number::Int(200))),
             (vec![0xd1, 0xff, 0x38], Scalar::Number(Number::Int(-200))),
-            (vec![0xcf, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff], Scalar::Number(Number::Int(u64::MAX as i128))),
+            (
+                vec![0xcf, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff],
+                Scalar::Number(Number::Int(u64::MAX as i128)),
+            ),
             (vec![0xca, 0x3f, 0x80, 0, 0], Scalar::Number(Number::Float(1.0))),
-            (vec![0xcb, 0xbf, 0xd0, 0, 0, 0, 0, 0, 0], Scalar::Number(Number::Float(-0.25))),
+            (
+                vec![0xcb, 0xbf, 0xd0, 0, 0, 0, 0, 0, 0],
+                Scalar::Number(Number::Float(-0.25)),
+            ),
             (vec![0xc3], Scalar::Bool(true)),
             (vec![0xc0], Scalar::Nil),
             (vec![0xa1, b'x'], Scalar::Other),
@@ -269,10 +279,23 @@ mod tests {
 
     #[test]
     fn absurd_lengths_are_truncated_not_allocated() {
-        assert_eq!(check_one_value(&[0xdd, 0xff, 0xff, 0xff, 0xff], 8), Err(ReadError::Truncated));
-        assert_eq!(check_one_value(&[0xc6, 0xff, 0xff, 0xff, 0xff], 8), Err(ReadError::Truncated));
-        assert_eq!(check_one_value(&[0xdf, 0xff, 0xff, 0xff, 0xff, 0x01], 8), Err(ReadError::Truncated));
-        assert_eq!(check_one_value(&[0x01, 0x02], 8), Err(ReadError::WrongType), "trailing bytes");
+        assert_eq!(
+            check_one_value(&[0xdd, 0xff, 0xff, 0xff, 0xff], 8),
+            Err(ReadError::Truncated)
+        );
+        assert_eq!(
+            check_one_value(&[0xc6, 0xff, 0xff, 0xff, 0xff], 8),
+            Err(ReadError::Truncated)
+        );
+        assert_eq!(
+            check_one_value(&[0xdf, 0xff, 0xff, 0xff, 0xff, 0x01], 8),
+            Err(ReadError::Truncated)
+        );
+        assert_eq!(
+            check_one_value(&[0x01, 0x02], 8),
+            Err(ReadError::WrongType),
+            "trailing bytes"
+        );
     }
 
     #[test]

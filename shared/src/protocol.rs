@@ -273,10 +273,22 @@ mod tests {
     fn malformed_auth_is_refused() {
         let cases: Vec<(Vec<u8>, Refusal)> = vec![
             (enc(&vec![1, 2]), Refusal::InvalidAuth),
-            (enc(&std::collections::BTreeMap::from([("name", 5)])), Refusal::InvalidAuth),
-            (enc(&std::collections::BTreeMap::from([("token", "t".repeat(129))])), Refusal::InvalidAuth),
-            (enc(&std::collections::BTreeMap::from([("credential", "c".repeat(3000))])), Refusal::InvalidAuth),
-            (enc(&std::collections::BTreeMap::from([("options", 5)])), Refusal::InvalidOptions),
+            (
+                enc(&std::collections::BTreeMap::from([("name", 5)])),
+                Refusal::InvalidAuth,
+            ),
+            (
+                enc(&std::collections::BTreeMap::from([("token", "t".repeat(129))])),
+                Refusal::InvalidAuth,
+            ),
+            (
+                enc(&std::collections::BTreeMap::from([("credential", "c".repeat(3000))])),
+                Refusal::InvalidAuth,
+            ),
+            (
+                enc(&std::collections::BTreeMap::from([("options", 5)])),
+                Refusal::InvalidOptions,
+            ),
             (
                 enc(&std::collections::BTreeMap::from([("options", vec!["x".repeat(1100)])])),
                 Refusal::InvalidOptions,

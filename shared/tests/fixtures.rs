@@ -32,7 +32,10 @@ fn check(name: &str, bytes: &[u8], json: Json) {
     }
     let golden = std::fs::read(&bin)
         .unwrap_or_else(|e| panic!("{} should exist (TICKSTATE_BLESS=1 writes it): {e}", bin.display()));
-    assert_eq!(golden, bytes, "{name}.msgpack should match what the codec encodes today");
+    assert_eq!(
+        golden, bytes,
+        "{name}.msgpack should match what the codec encodes today"
+    );
     let golden_json = std::fs::read_to_string(&js).unwrap();
     assert_eq!(golden_json, pretty, "{name}.json should describe the same value");
 }
@@ -148,7 +151,11 @@ fn snapshot_fixture() {
             false,
             410.0,
             220.5,
-            vec![FieldValue::Velocity([-1200.0, 37.5]), FieldValue::Fixed(0.35), FieldValue::Int(-1)],
+            vec![
+                FieldValue::Velocity([-1200.0, 37.5]),
+                FieldValue::Fixed(0.35),
+                FieldValue::Int(-1),
+            ],
         ),
     ];
     let mut raw = Vec::new();
@@ -168,7 +175,11 @@ fn snapshot_fixture() {
     let mut shared = SharedBlock::default();
     shared.set(&raw, &teleports);
     let mut private = Vec::new();
-    pack_private(&schema.private, &[FieldValue::Uint(17), FieldValue::Fixed(0.5)], &mut private);
+    pack_private(
+        &schema.private,
+        &[FieldValue::Uint(17), FieldValue::Fixed(0.5)],
+        &mut private,
+    );
     let doc = encode_snapshot(4242, 77, &shared, Some(&private), Some([0.0, 18.0]));
     let snap = decode_snapshot(&doc, &layout).unwrap();
     assert_eq!(snap.entities.len(), 4);
@@ -195,7 +206,11 @@ fn snapshot_fixture() {
     // The minimal form: no teleports, no private fields, no movement change.
     shared.set(&raw[..0], &[]);
     let empty = encode_snapshot(9, 0, &shared, None, None);
-    check("snapshot_v2_empty", &empty, json!({ "tick": 9, "ack": 0, "entities": [] }));
+    check(
+        "snapshot_v2_empty",
+        &empty,
+        json!({ "tick": 9, "ack": 0, "entities": [] }),
+    );
 }
 
 fn sample_welcome() -> Welcome {
@@ -268,7 +283,10 @@ fn connect_auth_fixture() {
         room: Some("arena".into()),
         token: None,
         credential: Some("header.payload.signature".into()),
-        options: Some(rmpv::Value::Map(vec![("team".into(), "blue".into()), ("class".into(), 2.into())])),
+        options: Some(rmpv::Value::Map(vec![
+            ("team".into(), "blue".into()),
+            ("class".into(), 2.into()),
+        ])),
     };
     let bytes = rmp_serde::to_vec_named(&auth).unwrap();
     assert_eq!(ConnectAuth::decode(Some(&bytes)).unwrap(), auth);

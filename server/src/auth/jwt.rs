@@ -40,7 +40,9 @@ pub struct HmacJwt {
 impl std::fmt::Debug for HmacJwt {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Never print the key.
-        f.debug_struct("HmacJwt").field("algorithms", &self.validation.algorithms).finish_non_exhaustive()
+        f.debug_struct("HmacJwt")
+            .field("algorithms", &self.validation.algorithms)
+            .finish_non_exhaustive()
     }
 }
 
@@ -92,7 +94,10 @@ impl HmacJwt {
     /// `forbidden` (wrong issuer or audience).
     pub fn verify(&self, token: Option<&str>) -> Result<Identity, JoinRefusal> {
         let Some(token) = token.filter(|t| !t.is_empty()) else {
-            return Err(JoinRefusal::with_detail(Refusal::Unauthorized, "a credential is required"));
+            return Err(JoinRefusal::with_detail(
+                Refusal::Unauthorized,
+                "a credential is required",
+            ));
         };
         let data = decode::<serde_json::Value>(token, &self.key, &self.validation).map_err(|e| {
             let (reason, detail) = match e.kind() {
@@ -161,11 +166,20 @@ mod tests {
         let reason = |t: Option<&str>| jwt.verify(t).unwrap_err().reason;
         assert_eq!(reason(None), Refusal::Unauthorized);
         assert_eq!(reason(Some("")), Refusal::Unauthorized);
-        let forged = token(json!({ "sub": "u", "exp": now() + 600 }), b"another secret of thirty-two b..");
+        let forged = token(
+            json!({ "sub": "u", "exp": now() + 600 }),
+            b"another secret of thirty-two b..",
+        );
         let e = jwt.verify(Some(&forged)).unwrap_err();
-        assert_eq!((e.reason, e.detail.as_deref()), (Refusal::Unauthorized, Some("the credential's signature is invalid")));
+        assert_eq!(
+            (e.reason, e.detail.as_deref()),
+            (Refusal::Unauthorized, Some("the credential's signature is invalid"))
+        );
         let expired = token(json!({ "sub": "u", "exp": now() - 3600 }), SECRET);
-        assert_eq!(jwt.verify(Some(&expired)).unwrap_err().detail.as_deref(), Some("the credential has expired"));
+        assert_eq!(
+            jwt.verify(Some(&expired)).unwrap_err().detail.as_deref(),
+            Some("the credential has expired")
+        );
         let no_sub = token(json!({ "exp": now() + 600 }), SECRET);
         assert_eq!(reason(Some(&no_sub)), Refusal::Unauthorized);
         assert_eq!(reason(Some("not.a.jwt")), Refusal::Unauthorized);
@@ -178,15 +192,27 @@ mod tests {
     #[test]
     fn short_secrets_are_refused() {
         assert_eq!(HmacJwt::hs256(b"short").unwrap_err(), JwtKeyError::TooShort(5));
-        assert_eq!(HmacJwt::with_algorithm(SECRET, Algorithm::RS256).unwrap_err(), JwtKeyError::NotHmac);
+        assert_eq!(
+            HmacJwt::with_algorithm(SECRET, Algorithm::RS256).unwrap_err(),
+            JwtKeyError::NotHmac
+        );
     }
 
     #[test]
     fn issuer_and_audience_are_checked_when_configured() {
-        let jwt = HmacJwt::hs256(SECRET).unwrap().with_issuer("game").with_audience("arena");
-        let ok = token(json!({ "sub": "u", "exp": now() + 60, "iss": "game", "aud": "arena" }), SECRET);
+        let jwt = HmacJwt::hs256(SECRET)
+            .unwrap()
+            .with_issuer("game")
+            .with_audience("arena");
+        let ok = token(
+            json!({ "sub": "u", "exp": now() + 60, "iss": "game", "aud": "arena" }),
+            SECRET,
+        );
         assert!(jwt.verify(Some(&ok)).is_ok());
-        let other = token(json!({ "sub": "u", "exp": now() + 60, "iss": "evil", "aud": "arena" }), SECRET);
+        let other = token(
+            json!({ "sub": "u", "exp": now() + 60, "iss": "evil", "aud": "arena" }),
+            SECRET,
+        );
         assert_eq!(jwt.verify(Some(&other)).unwrap_err().reason, Refusal::Forbidden);
     }
 }

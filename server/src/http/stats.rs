@@ -7,7 +7,8 @@ use std::sync::atomic::Ordering::Relaxed;
 use axum::Json;
 use axum::extract::State;
 use tickstate_shared::stats_doc::{
-    AdminCounts, ClientDoc, ClientInputs, ClientsDoc, EventCounts, InputCounts, MessageCounts, Percentiles, RoomStats, StatsDoc,
+    AdminCounts, ClientDoc, ClientInputs, ClientsDoc, EventCounts, InputCounts, MessageCounts, Percentiles, RoomStats,
+    StatsDoc,
 };
 
 use super::admin::AdminState;

@@ -1,6 +1,6 @@
 //! The Socket.IO side: every event is registered here, and handlers only enqueue.
 //!
-//! - connect middleware ([`join`]): checks the auth and the protocol version, authenticates,
+//! - connect middleware ([`join`](mod@join)): checks the auth and the protocol version, authenticates,
 //!   asks the room to admit the player (the room answers from its tick thread) and refuses with a
 //!   typed `connect_error` message when it says no;
 //! - connect handler: sends `welcome`, registers the event handlers, tells the room it is ready;
@@ -41,8 +41,8 @@ pub use link::SocketLink;
 pub use message::QueuedMessage;
 
 use crate::hub::Hub;
-use crate::stats::DisconnectReason;
 use crate::room::Control;
+use crate::stats::DisconnectReason;
 use listener::ConnInfo;
 use session::Session;
 

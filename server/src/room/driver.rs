@@ -16,11 +16,11 @@
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use bytes::Bytes;
+use tickstate_shared::InputMsg;
 use tickstate_shared::codec::decode_snapshot;
 use tickstate_shared::protocol::Welcome;
 use tickstate_shared::reasons::{JoinRefusal, Refusal};
 use tickstate_shared::snapshot::{RecordLayout, Snapshot};
-use tickstate_shared::InputMsg;
 use tokio::sync::oneshot;
 
 use super::runner::{Inbound, RoomRunner};
@@ -176,7 +176,14 @@ impl RoomDriver {
     /// [`RoomError`] when the rules' settings are unusable.
     pub fn new(game: &Game, policy: RoomPolicy, seed: u64) -> Result<Self, RoomError> {
         let stats = Arc::new(Stats::default());
-        let room = Room::new("driven", game, policy, stats.clone(), Arc::new(Sessions::default()), seed)?;
+        let room = Room::new(
+            "driven",
+            game,
+            policy,
+            stats.clone(),
+            Arc::new(Sessions::default()),
+            seed,
+        )?;
         Ok(Self {
             runner: RoomRunner::new(room, stats.clone()),
             stats,

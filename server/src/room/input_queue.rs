@@ -108,9 +108,7 @@ impl InputQueue {
         };
         // Order by distance ahead of the base (wrap-aware), then drop replays and duplicates so
         // only fresh inputs count below.
-        self.pending
-            .make_contiguous()
-            .sort_by_key(|i| i.seq.wrapping_sub(base));
+        self.pending.make_contiguous().sort_by_key(|i| i.seq.wrapping_sub(base));
         let mut newest = base;
         let mut fresh = 0usize;
         self.pending.retain(|i| {
@@ -195,7 +193,11 @@ mod tests {
         push(&mut q, &[1, 2]);
         assert_eq!(run(&mut q, &p).0, vec![1]);
         push(&mut q, &[3, 4]);
-        assert_eq!(run(&mut q, &p).0, vec![2], "one per tick while the backlog is within the jitter");
+        assert_eq!(
+            run(&mut q, &p).0,
+            vec![2],
+            "one per tick while the backlog is within the jitter"
+        );
         assert_eq!(q.ack(), 2);
     }
 
@@ -205,7 +207,11 @@ mod tests {
         push(&mut q, &(1..=10).collect::<Vec<_>>());
         assert_eq!(run(&mut q, &p).0, vec![1, 2, 3]);
         assert_eq!(run(&mut q, &p).0, vec![4, 5, 6]);
-        assert_eq!(run(&mut q, &p).0, vec![7, 8], "backlog of 4: two now, two left within the jitter");
+        assert_eq!(
+            run(&mut q, &p).0,
+            vec![7, 8],
+            "backlog of 4: two now, two left within the jitter"
+        );
     }
 
     #[test]
@@ -244,13 +250,11 @@ mod tests {
     fn a_standing_queue_drains_instead_of_adding_a_tick_of_latency_forever() {
         let (mut q, p) = (InputQueue::default(), QueuePolicy::default());
         push(&mut q, &[1, 2]);
-        let mut seq = 3;
         let mut waiting_after = Vec::new();
-        for _ in 0..12 {
+        for seq in 3..15 {
             run(&mut q, &p);
             waiting_after.push(q.len());
             push(&mut q, &[seq]);
-            seq += 1;
         }
         assert!(
             waiting_after[p.drain_after as usize..].iter().all(|&n| n == 0),

@@ -7,9 +7,9 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
+use tickstate_shared::InputMsg;
 use tickstate_shared::protocol::Welcome;
 use tickstate_shared::reasons::{JoinRefusal, LeaveReason};
-use tickstate_shared::InputMsg;
 use tokio::sync::oneshot;
 
 use super::link::PlayerLink;

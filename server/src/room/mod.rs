@@ -46,9 +46,7 @@ use tickstate_shared::reasons::{ByeReason, JoinRefusal, LeaveReason, Refusal};
 use tickstate_shared::snapshot::Quantizer;
 
 pub use link::{LinkError, PlayerLink};
-pub use mailbox::{
-    ConnId, Control, Event, InputEnvelope, JoinRequest, JoinTicket, MessageEnvelope, Transmit,
-};
+pub use mailbox::{ConnId, Control, Event, InputEnvelope, JoinRequest, JoinTicket, MessageEnvelope, Transmit};
 pub use registry::Rooms;
 pub use runner::{Inbound, RoomHandle, spawn_room};
 pub use seats::Sessions;
@@ -256,7 +254,10 @@ impl Room {
 
     fn join(&mut self, r: JoinRequest) {
         if self.seats.player_of(r.conn).is_some() {
-            return self.answer(r.conn, Err(JoinRefusal::with_detail(Refusal::InvalidAuth, "already joined")));
+            return self.answer(
+                r.conn,
+                Err(JoinRefusal::with_detail(Refusal::InvalidAuth, "already joined")),
+            );
         }
         if r.resume.is_some() {
             return self.resume(r);
@@ -265,7 +266,10 @@ impl Room {
             return self.answer(r.conn, Err(JoinRefusal::new(Refusal::RoomFull)));
         }
         let Some(net_id) = self.world.reserve_net_id() else {
-            return self.answer(r.conn, Err(JoinRefusal::with_detail(Refusal::RoomFull, "the world is full")));
+            return self.answer(
+                r.conn,
+                Err(JoinRefusal::with_detail(Refusal::RoomFull, "the world is full")),
+            );
         };
         let id = PlayerId(self.next_player);
         let name = if r.name.is_empty() {
@@ -319,7 +323,11 @@ impl Room {
         };
         let mut movement = [self.settings.max_speed, self.settings.player_radius];
         if let Some(sp) = spawn {
-            let pos = if sp.pos.is_finite() { sp.pos } else { self.world.size() / 2.0 };
+            let pos = if sp.pos.is_finite() {
+                sp.pos
+            } else {
+                self.world.size() / 2.0
+            };
             let radius = sp.radius.unwrap_or(self.settings.player_radius);
             let speed = sp.speed.unwrap_or(self.settings.max_speed);
             match self.world.spawn_player(sp.kind, pos, radius, speed, id, net_id) {
@@ -377,7 +385,14 @@ impl Room {
                 dt: self.settings.dt(),
             },
             schema: self.schema.doc().clone(),
-            players: self.roster.iter().map(|p| PlayerInfo { id: p.net_id, name: p.name.clone() }).collect(),
+            players: self
+                .roster
+                .iter()
+                .map(|p| PlayerInfo {
+                    id: p.net_id,
+                    name: p.name.clone(),
+                })
+                .collect(),
         }
     }
 
@@ -394,7 +409,9 @@ impl Room {
         let movement = entry
             .entity
             .and_then(|k| self.world.get(k))
-            .map_or([self.settings.max_speed, self.settings.player_radius], |e| [e.speed, e.radius]);
+            .map_or([self.settings.max_speed, self.settings.player_radius], |e| {
+                [e.speed, e.radius]
+            });
         let welcome = self.welcome(net_id, &token, movement);
         let Some(seat) = self.seats.get_mut(id) else { return };
         let was_held = matches!(seat.state, SeatState::Held { .. });
@@ -501,7 +518,9 @@ impl Room {
         let mut expired = Vec::new();
         for (id, s) in self.seats.iter() {
             match s.state {
-                SeatState::Joining { since } if tick.saturating_sub(since) > ready_limit => late.push((*id, s.was_ready)),
+                SeatState::Joining { since } if tick.saturating_sub(since) > ready_limit => {
+                    late.push((*id, s.was_ready))
+                }
                 SeatState::Held { since } if tick.saturating_sub(since) > hold => expired.push(*id),
                 _ => {}
             }
@@ -573,7 +592,11 @@ impl Room {
         self.snapshot();
         mark(Stage::Snapshot);
         self.tick += 1;
-        self.empty_ticks = if self.roster.is_empty() { self.empty_ticks + 1 } else { 0 };
+        self.empty_ticks = if self.roster.is_empty() {
+            self.empty_ticks + 1
+        } else {
+            0
+        };
         let idle = self.settings.idle_dispose_ticks;
         if idle > 0 && self.empty_ticks > idle {
             tracing::info!(room = %self.name, "room empty for its idle period; disposing of it");
@@ -675,7 +698,9 @@ impl Room {
             for msg in std::mem::take(&mut self.outbox) {
                 match msg {
                     Outgoing::Broadcast { event, data, tick } => {
-                        let Some(name) = self.schema.event_name(event).cloned() else { continue };
+                        let Some(name) = self.schema.event_name(event).cloned() else {
+                            continue;
+                        };
                         let data = Arc::new(data);
                         let ids: Vec<PlayerId> = self.seats.ids().collect();
                         for id in ids {
@@ -718,7 +743,12 @@ impl Room {
     fn deliver(&mut self, id: PlayerId, event: Arc<str>, data: Arc<rmpv::Value>, tick: Option<u32>) {
         let Some(seat) = self.seats.get_mut(id) else { return };
         match (seat.state, seat.conn) {
-            (SeatState::Ready, Some(conn)) => self.transmits.push_back(Transmit::Event { conn, event, data, tick }),
+            (SeatState::Ready, Some(conn)) => self.transmits.push_back(Transmit::Event {
+                conn,
+                event,
+                data,
+                tick,
+            }),
             _ => {
                 if seat.defer(Deferred { event, data, tick }) {
                     self.stats.events_dropped_held.fetch_add(1, Relaxed);
@@ -795,7 +825,9 @@ impl Room {
         .map(Arc::new);
         let ids: Vec<PlayerId> = self.seats.ids().collect();
         for id in ids {
-            let Some(mut seat) = self.seats.remove(id) else { continue };
+            let Some(mut seat) = self.seats.remove(id) else {
+                continue;
+            };
             if let Some(conn) = seat.conn {
                 if let Some(b) = &bye {
                     self.transmits.push_back(Transmit::Event {

@@ -36,13 +36,7 @@ impl std::fmt::Debug for Rooms {
 
 impl Rooms {
     /// An empty registry.
-    pub fn new(
-        game: Game,
-        policy: RoomPolicy,
-        stats: Arc<Stats>,
-        seed: Option<u64>,
-        max_rooms: usize,
-    ) -> Self {
+    pub fn new(game: Game, policy: RoomPolicy, stats: Arc<Stats>, seed: Option<u64>, max_rooms: usize) -> Self {
         Self {
             max_rooms,
             sessions: Arc::default(),
@@ -79,11 +73,18 @@ impl Rooms {
         }
         let n = self.created.fetch_add(1, SeqCst);
         let seed = self.seed.map_or_else(rand::random, |s| s.wrapping_add(n));
-        let room = Room::new(name, &self.game, self.policy, self.stats.clone(), self.sessions.clone(), seed)
-            .map_err(|e| {
-                tracing::error!(room = name, error = %e, "cannot create room");
-                JoinRefusal::new(Refusal::RoomUnavailable)
-            })?;
+        let room = Room::new(
+            name,
+            &self.game,
+            self.policy,
+            self.stats.clone(),
+            self.sessions.clone(),
+            seed,
+        )
+        .map_err(|e| {
+            tracing::error!(room = name, error = %e, "cannot create room");
+            JoinRefusal::new(Refusal::RoomUnavailable)
+        })?;
         let handle = spawn_room(room, self.stats.clone()).map_err(|e| {
             tracing::error!(room = name, error = %e, "cannot start room");
             JoinRefusal::new(Refusal::RoomUnavailable)

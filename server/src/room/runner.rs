@@ -113,7 +113,9 @@ impl RoomRunner {
         while let Some(t) = self.room.poll_transmit() {
             match t {
                 Transmit::Answer { conn, result } => {
-                    let Some((link, reply)) = self.pending.remove(&conn) else { continue };
+                    let Some((link, reply)) = self.pending.remove(&conn) else {
+                        continue;
+                    };
                     match result {
                         Ok(w) => {
                             if reply.send(Ok(*w)).is_err() {
@@ -288,16 +290,11 @@ impl RoomInbox {
     }
 }
 
+/// Where a room's thread handle is kept once it is started.
+pub type ThreadSlot = Arc<std::sync::Mutex<Option<JoinHandle<()>>>>;
+
 /// A room's channels: the handle for the network layer and the inbox for its runner.
-pub fn channels(
-    room: &Room,
-    stats: Arc<Stats>,
-) -> (
-    RoomHandle,
-    RoomInbox,
-    Arc<AtomicBool>,
-    Arc<std::sync::Mutex<Option<JoinHandle<()>>>>,
-) {
+pub fn channels(room: &Room, stats: Arc<Stats>) -> (RoomHandle, RoomInbox, Arc<AtomicBool>, ThreadSlot) {
     let (control_tx, control_rx) = mpsc::channel();
     let (inbound_tx, inbound_rx) = mpsc::sync_channel(INBOUND_QUEUE);
     let alive = Arc::new(AtomicBool::new(true));
@@ -338,7 +335,8 @@ pub fn spawn_room(room: Room, stats: Arc<Stats>) -> Result<RoomHandle, RoomError
         .spawn(move || {
             let _guard = runtime.as_ref().map(|h| h.enter());
             let mut runner = RoomRunner::new(room, stats.clone());
-            if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_loop(&mut runner, &inbox, &stats))).is_err() {
+            if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_loop(&mut runner, &inbox, &stats))).is_err()
+            {
                 // Hooks are guarded inside the room; this is an engine bug. Contain it to this room.
                 tracing::error!(room = %name, "room tick loop panicked; the room is stopped");
             }

@@ -89,7 +89,11 @@ impl RoomSettings {
                 "world size must be finite and at least 1 x 1 (got {size})"
             )));
         }
-        if !(cfg.max_speed.is_finite() && cfg.max_speed >= 0.0 && cfg.player_radius.is_finite() && cfg.player_radius >= 0.0) {
+        if !(cfg.max_speed.is_finite()
+            && cfg.max_speed >= 0.0
+            && cfg.player_radius.is_finite()
+            && cfg.player_radius >= 0.0)
+        {
             return Err(RoomError::InvalidSettings(format!(
                 "max speed and player radius must be finite and not negative (got {} and {})",
                 cfg.max_speed, cfg.player_radius
@@ -99,8 +103,14 @@ impl RoomSettings {
         if max_players == 0 {
             return Err(RoomError::InvalidSettings("max players must be at least 1".into()));
         }
-        if let Some(w) = cfg.walls.iter().find(|w| !(w.x.is_finite() && w.y.is_finite() && w.w >= 0.0 && w.h >= 0.0)) {
-            return Err(RoomError::InvalidSettings(format!("wall {w:?} is not a finite rectangle")));
+        if let Some(w) = cfg
+            .walls
+            .iter()
+            .find(|w| !(w.x.is_finite() && w.y.is_finite() && w.w >= 0.0 && w.h >= 0.0))
+        {
+            return Err(RoomError::InvalidSettings(format!(
+                "wall {w:?} is not a finite rectangle"
+            )));
         }
         let ticks = |d: Duration| (d.as_secs_f64() * f64::from(tick_rate)).round() as u64;
         Ok(Self {
@@ -138,9 +148,20 @@ mod tests {
     fn bad_configs_are_refused_with_the_reason() {
         let ok = RulesConfig::default();
         assert!(RoomSettings::resolve(&ok, &RoomPolicy::default()).is_ok());
-        let bad = RulesConfig { tick_rate: 0, ..ok.clone() };
-        assert!(RoomSettings::resolve(&bad, &RoomPolicy::default()).unwrap_err().to_string().contains("tick rate"));
-        let bad = RulesConfig { max_speed: f32::NAN, ..ok.clone() };
+        let bad = RulesConfig {
+            tick_rate: 0,
+            ..ok.clone()
+        };
+        assert!(
+            RoomSettings::resolve(&bad, &RoomPolicy::default())
+                .unwrap_err()
+                .to_string()
+                .contains("tick rate")
+        );
+        let bad = RulesConfig {
+            max_speed: f32::NAN,
+            ..ok.clone()
+        };
         assert!(RoomSettings::resolve(&bad, &RoomPolicy::default()).is_err());
         let bad = RulesConfig { max_players: 0, ..ok };
         assert!(RoomSettings::resolve(&bad, &RoomPolicy::default()).is_err());
@@ -149,7 +170,11 @@ mod tests {
     #[test]
     fn snapshots_are_spread_evenly_at_the_exact_rate() {
         let s = RoomSettings::resolve(
-            &RulesConfig { tick_rate: 60, snapshot_rate: 20, ..RulesConfig::default() },
+            &RulesConfig {
+                tick_rate: 60,
+                snapshot_rate: 20,
+                ..RulesConfig::default()
+            },
             &RoomPolicy::default(),
         )
         .unwrap();

@@ -31,7 +31,13 @@ pub enum Stage {
 
 impl Stage {
     /// Every stage, in tick order.
-    pub const ALL: [Stage; 5] = [Stage::Receive, Stage::Validate, Stage::Simulate, Stage::Snapshot, Stage::Send];
+    pub const ALL: [Stage; 5] = [
+        Stage::Receive,
+        Stage::Validate,
+        Stage::Simulate,
+        Stage::Snapshot,
+        Stage::Send,
+    ];
 
     /// The stage's name on `/stats` and `/metrics`.
     pub const fn name(self) -> &'static str {

@@ -5,8 +5,8 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 
 use glam::Vec2;
-use tickstate_shared::protocol::{Bye, Left, Welcome};
 use tickstate_shared::InputMsg;
+use tickstate_shared::protocol::{Bye, Left, Welcome};
 
 use super::driver::{JoinSpec, RecordingLink, RoomDriver};
 use super::*;
@@ -86,7 +86,11 @@ impl Harness {
     fn join_request(
         &mut self,
         name: &str,
-    ) -> (ConnId, FakeLink, tokio::sync::oneshot::Receiver<Result<Welcome, JoinRefusal>>) {
+    ) -> (
+        ConnId,
+        FakeLink,
+        tokio::sync::oneshot::Receiver<Result<Welcome, JoinRefusal>>,
+    ) {
         let link = self.d.link();
         let (conn, rx) = self.d.join_request(
             JoinSpec {
@@ -112,7 +116,12 @@ impl Harness {
     }
 
     fn pos(&self, conn: ConnId) -> Vec2 {
-        self.d.room().world().get(self.d.room().entity_of(conn).unwrap()).unwrap().pos
+        self.d
+            .room()
+            .world()
+            .get(self.d.room().entity_of(conn).unwrap())
+            .unwrap()
+            .pos
     }
 
     fn assert_accounted(&self, received: u64) {
@@ -330,13 +339,15 @@ fn leaving_removes_the_entity_and_tells_the_others() {
     assert_eq!(h.d.room().world().len(), 1);
     let left = link_b.events("left");
     assert_eq!(left.len(), 1);
-    assert_eq!(
-        from_value::<Left>(&left[0])
+    assert_eq!(from_value::<Left>(&left[0]).unwrap().id, wa.id);
+    assert!(
+        link_b
+            .last_snapshot()
             .unwrap()
-            .id,
-        wa.id
+            .entities
+            .iter()
+            .all(|e| e.head.id != wa.id)
     );
-    assert!(link_b.last_snapshot().unwrap().entities.iter().all(|e| e.head.id != wa.id));
     // A stale connection's inputs go nowhere.
     h.input(a, 1, 1.0, 0.0);
     h.tick();
@@ -399,14 +410,19 @@ fn an_abandoned_join_leaves_nothing_behind() {
     }));
     h.tick();
     assert_eq!(h.d.room().player_count(), 1);
-    assert!(link_b.events("joined").is_empty() && link_b.events("left").is_empty(), "nobody heard of it");
+    assert!(
+        link_b.events("joined").is_empty() && link_b.events("left").is_empty(),
+        "nobody heard of it"
+    );
     h.leave(h.d.room().player_of(conn).map_or(conn, |_| conn), false);
     assert_eq!(h.d.room().world().len(), 1);
 }
 
 #[test]
 fn a_panic_in_rules_stops_only_the_room_and_tells_its_players() {
-    let mut h = Harness::new(test_game(|| Open { panic_in_tick_at: Some(5) }));
+    let mut h = Harness::new(test_game(|| Open {
+        panic_in_tick_at: Some(5),
+    }));
     let (_, link, _) = h.join("Ada");
     let mut outcome = TickOutcome::Continue;
     for _ in 0..10 {
@@ -543,9 +559,8 @@ fn a_dropped_player_is_held_then_resumes_the_same_entity_and_inputs_apply_once()
     h.tick();
     let first = link_a2.last_snapshot().unwrap();
     assert_eq!(first.ack, 5, "the ack survives the reconnect");
-    assert_eq!(
-        first.entities.iter().find(|e| e.head.id == wa.id).unwrap().head.away,
-        false,
+    assert!(
+        !first.entities.iter().find(|e| e.head.id == wa.id).unwrap().head.away,
         "no longer away"
     );
     // The client resends what it had not seen acknowledged (4, 5 were applied) plus new ones.

@@ -69,7 +69,7 @@ impl<'a> Ctx<'a> {
     /// Correct at any `--tick-rate`.
     pub fn every(&self, period: Duration) -> bool {
         let p = self.ticks(period).max(1);
-        self.tick % p == 0
+        self.tick.is_multiple_of(p)
     }
 
     /// The tick `after` from now.
@@ -168,7 +168,11 @@ impl<'a> Ctx<'a> {
         if let Some(old) = entry.entity.take() {
             self.world.remove(old);
         }
-        let pos = if spawn.pos.is_finite() { spawn.pos } else { self.world.size() / 2.0 };
+        let pos = if spawn.pos.is_finite() {
+            spawn.pos
+        } else {
+            self.world.size() / 2.0
+        };
         let key = self.world.spawn_player(
             spawn.kind,
             pos,

@@ -37,7 +37,9 @@ pub struct Game {
 
 impl fmt::Debug for Game {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Game").field("name", &self.schema.game()).finish_non_exhaustive()
+        f.debug_struct("Game")
+            .field("name", &self.schema.game())
+            .finish_non_exhaustive()
     }
 }
 
@@ -51,6 +53,7 @@ impl Game {
     /// Starts a game called `name` (sent in `welcome.game` and `/rooms`; 1-32 of `a-z 0-9 _`).
     /// `declare` declares its kinds, fields, inputs, private fields, messages and events and
     /// returns the handles the rules will use.
+    #[allow(clippy::new_ret_no_self)] // `Game::new(..).rules(..)` reads as one definition
     pub fn new<H>(name: &str, declare: impl FnOnce(&mut SchemaBuilder) -> H) -> GameBuilder<H> {
         let mut builder = SchemaBuilder::new(name);
         let handles = declare(&mut builder);
@@ -79,7 +82,10 @@ impl<H: Send + Sync + 'static> GameBuilder<H> {
     ///
     /// # Errors
     /// The first [`SchemaError`] in the declarations.
-    pub fn rules<R: GameRules>(self, make: impl Fn(&H, &str) -> R + Send + Sync + 'static) -> Result<Game, SchemaError> {
+    pub fn rules<R: GameRules>(
+        self,
+        make: impl Fn(&H, &str) -> R + Send + Sync + 'static,
+    ) -> Result<Game, SchemaError> {
         let schema = Arc::new(self.builder.build()?);
         let handles = self.handles;
         Ok(Game {

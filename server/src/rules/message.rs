@@ -14,7 +14,9 @@ pub struct ClientMessage {
 
 impl fmt::Debug for ClientMessage {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ClientMessage").field("index", &self.index).finish_non_exhaustive()
+        f.debug_struct("ClientMessage")
+            .field("index", &self.index)
+            .finish_non_exhaustive()
     }
 }
 

@@ -26,6 +26,11 @@ mod roster;
 use glam::Vec2;
 use tickstate_shared::input::InputValues;
 
+pub use crate::schema::{
+    Angle, EventType, Field, FieldKind, Fixed, InputField, Kind, MessageType, PrivateField, Schema, SchemaBuilder,
+    Velocity,
+};
+pub use crate::sim::PlayerId;
 pub(crate) use ctx::PlayerDefaults;
 pub use ctx::{Ctx, Deadline};
 pub use game::{Game, GameBuilder};
@@ -33,11 +38,6 @@ pub use message::ClientMessage;
 pub(crate) use message::{Outgoing, to_msgpack_value};
 pub use roster::PlayerView;
 pub(crate) use roster::{Roster, RosterEntry};
-pub use crate::schema::{
-    Angle, EventType, Field, FieldKind, Fixed, InputField, Kind, MessageType, PrivateField, Schema, SchemaBuilder,
-    Velocity,
-};
-pub use crate::sim::PlayerId;
 pub use tickstate_shared::reasons::{JoinRefusal, LeaveReason, Refusal};
 
 use crate::sim::Rect;
@@ -174,7 +174,11 @@ pub struct PlayerInput {
 impl PlayerInput {
     /// The value of a declared input field.
     pub fn get<T: FieldKind>(&self, field: InputField<T>) -> T::Value {
-        T::from_value(self.values.get(usize::from(field.slot)).unwrap_or(tickstate_shared::FieldValue::Uint(0)))
+        T::from_value(
+            self.values
+                .get(usize::from(field.slot))
+                .unwrap_or(tickstate_shared::FieldValue::Uint(0)),
+        )
     }
 }
 

@@ -159,7 +159,11 @@ mod tests {
         let c = Vec2::new(10.0, 0.0);
         assert_eq!(segment_box(Vec2::ZERO, Vec2::new(20.0, 0.0), c, 2.0), Some(0.4));
         assert_eq!(segment_box(Vec2::ZERO, Vec2::new(20.0, 20.0), c, 2.0), None);
-        assert_eq!(segment_box(Vec2::new(10.0, 0.0), Vec2::new(20.0, 0.0), c, 2.0), Some(0.0), "starts inside");
+        assert_eq!(
+            segment_box(Vec2::new(10.0, 0.0), Vec2::new(20.0, 0.0), c, 2.0),
+            Some(0.0),
+            "starts inside"
+        );
         assert_eq!(segment_box(Vec2::ZERO, Vec2::new(5.0, 0.0), c, 2.0), None, "too short");
         let wall = Rect::new(10.0, -50.0, 4.0, 100.0);
         assert_eq!(segment_rect(Vec2::ZERO, Vec2::new(20.0, 0.0), &wall), Some(0.5));
@@ -171,7 +175,11 @@ mod tests {
         let mut s = SchemaBuilder::new("t");
         let k = s.kind(1, "box").done();
         let schema = Arc::new(s.build().unwrap());
-        let mut w = World::new(Vec2::new(200.0, 100.0), vec![Rect::new(100.0, 0.0, 10.0, 100.0)], schema);
+        let mut w = World::new(
+            Vec2::new(200.0, 100.0),
+            vec![Rect::new(100.0, 0.0, 10.0, 100.0)],
+            schema,
+        );
         let near = w.spawn(k, Vec2::new(50.0, 50.0), 5.0).unwrap();
         let far = w.spawn(k, Vec2::new(80.0, 50.0), 5.0).unwrap();
         let behind_wall = w.spawn(k, Vec2::new(150.0, 50.0), 5.0).unwrap();
@@ -180,10 +188,14 @@ mod tests {
         assert_eq!(hit.entity, Some(near));
         let hit = w.raycast(from, Vec2::new(190.0, 50.0), |key, _| key != near).unwrap();
         assert_eq!(hit.entity, Some(far));
-        let hit = w.raycast(from, Vec2::new(190.0, 50.0), |key, _| key == behind_wall).unwrap();
+        let hit = w
+            .raycast(from, Vec2::new(190.0, 50.0), |key, _| key == behind_wall)
+            .unwrap();
         assert_eq!(hit.entity, None, "the wall is in the way");
         assert!((hit.point.x - 100.0).abs() < 1e-3);
-        let out = w.raycast(Vec2::new(150.0, 20.0), Vec2::new(150.0, -50.0), |_, _| false).unwrap();
+        let out = w
+            .raycast(Vec2::new(150.0, 20.0), Vec2::new(150.0, -50.0), |_, _| false)
+            .unwrap();
         assert!(out.point.y.abs() < 0.01, "leaving the world counts as blocked: {out:?}");
         assert!(w.overlapping(near).next().is_none());
         w.get_mut(far).unwrap().pos = Vec2::new(55.0, 50.0);

@@ -496,7 +496,16 @@ mod tests {
         let star = star.done();
         let schema = Arc::new(s.build().unwrap());
         let w = World::new(Vec2::new(100.0, 100.0), vec![Rect::new(40.0, 40.0, 20.0, 20.0)], schema);
-        (w, H { ship, star, angle, hp, vel })
+        (
+            w,
+            H {
+                ship,
+                star,
+                angle,
+                hp,
+                vel,
+            },
+        )
     }
 
     #[test]
@@ -526,7 +535,9 @@ mod tests {
     fn a_dead_players_net_id_stays_reserved() {
         let (mut w, h) = world();
         let id = w.reserve_net_id().unwrap();
-        let k = w.spawn_player(h.ship, Vec2::new(10.0, 10.0), 2.0, 100.0, PlayerId(1), id).unwrap();
+        let k = w
+            .spawn_player(h.ship, Vec2::new(10.0, 10.0), 2.0, 100.0, PlayerId(1), id)
+            .unwrap();
         assert_eq!(w.despawn(k), Err(WorldError::OwnedByPlayer));
         w.remove(k);
         for _ in 0..70_000 {
@@ -534,7 +545,9 @@ mod tests {
             assert_ne!(w.get(s).unwrap().net_id(), id, "a reserved id is never handed out");
             w.despawn(s).unwrap();
         }
-        let back = w.spawn_player(h.ship, Vec2::new(20.0, 20.0), 2.0, 100.0, PlayerId(1), id).unwrap();
+        let back = w
+            .spawn_player(h.ship, Vec2::new(20.0, 20.0), 2.0, 100.0, PlayerId(1), id)
+            .unwrap();
         assert_eq!(w.get(back).unwrap().net_id(), id);
     }
 
@@ -555,7 +568,11 @@ mod tests {
         assert_eq!(w.get(ship).unwrap().velocity(), None);
         w.set_kind(ship, h.star).unwrap();
         assert_eq!(w.get(ship).unwrap().kind(), h.star);
-        assert_eq!(w.get(ship).unwrap().velocity(), Some(Vec2::ZERO), "a new kind starts from its defaults");
+        assert_eq!(
+            w.get(ship).unwrap().velocity(),
+            Some(Vec2::ZERO),
+            "a new kind starts from its defaults"
+        );
     }
 
     #[test]

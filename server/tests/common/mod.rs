@@ -56,11 +56,7 @@ impl TestServer {
         Self::start_full(config, star_collector(), Some(token)).await
     }
 
-    async fn start_full(
-        config: ServerConfig,
-        game: Game,
-        token: Option<AdminToken>,
-    ) -> Self {
+    async fn start_full(config: ServerConfig, game: Game, token: Option<AdminToken>) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let admin_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -81,7 +77,7 @@ impl TestServer {
     pub async fn connect(&self, name: &str) -> Client {
         Client::connect(&self.base, &ConnectAuth::named(name))
             .await
-        .expect("client should connect")
+            .expect("client should connect")
     }
 
     /// `/stats` from the operator port.
