@@ -195,7 +195,9 @@ pub fn decode_snapshot(bytes: &[u8], layout: &RecordLayout) -> Result<Snapshot, 
     let tick = uint(&mut rd)?;
     let ack = uint(&mut rd)?;
     let block = read_bin(&mut rd)?.ok_or(DecodeError::Malformed("entities is not bin"))?;
-    let mut entities = Vec::new();
+    // Every record is at least the 7-byte head, and the block is bounded by MAX_SNAPSHOT_BYTES, so
+    // this reserves at most what the bytes can hold.
+    let mut entities = Vec::with_capacity(block.len() / RecordHead::SIZE);
     let mut at = block;
     while !at.is_empty() {
         let kind = *at.get(2).ok_or(DecodeError::TruncatedRecord)?;
@@ -205,7 +207,11 @@ pub fn decode_snapshot(bytes: &[u8], layout: &RecordLayout) -> Result<Snapshot, 
             .get(..RecordHead::SIZE)
             .and_then(|h| h.try_into().ok())
             .ok_or(DecodeError::TruncatedRecord)?;
-        let values = unpack_fields(fields, &rec[RecordHead::SIZE..]).ok_or(DecodeError::TruncatedRecord)?;
+        let values = if fields.is_empty() {
+            Vec::new()
+        } else {
+            unpack_fields(fields, &rec[RecordHead::SIZE..]).ok_or(DecodeError::TruncatedRecord)?
+        };
         entities.push(EntityRecord {
             head: RecordHead::read(head_bytes),
             fields: values,
