@@ -330,10 +330,23 @@ export class Interpolator {
     return out;
   }
 
+  /**
+   * Moved further between two records than it could: a jump. An entity with a velocity field (a
+   * projectile) may go as fast as that velocity on top of `teleportSpeed`, so that a bullet faster
+   * than the players is drawn gliding between snapshots, not held at each one.
+   */
   private isJump(a: EntityState, b: EntityState, spanMs: number): boolean {
     if (a.kind !== b.kind) return true;
     const dist = Math.hypot(b.x - a.x, b.y - a.y);
-    return dist > (this.teleportSpeed * Math.max(spanMs, this.msPerTick)) / 1000;
+    const speed = this.teleportSpeed + Math.max(this.velocitySpeed(a), this.velocitySpeed(b));
+    return dist > (speed * Math.max(spanMs, this.msPerTick)) / 1000;
+  }
+
+  /** Speed (units/s) of the entity's velocity field, 0 for a kind without one. */
+  private velocitySpeed(e: EntityState): number {
+    const name = this.velocityField.get(e.kind);
+    const v = name === undefined ? undefined : e.fields[name];
+    return Array.isArray(v) ? Math.hypot(v[0] as number, v[1] as number) : 0;
   }
 }
 

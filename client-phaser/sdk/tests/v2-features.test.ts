@@ -118,6 +118,29 @@ describe("extrapolation of entities with a velocity field", () => {
   });
 });
 
+describe("interpolation of entities with a velocity field", () => {
+  // GameSession judges jumps by twice the player speed (480 units/s here); a 600 units/s bullet
+  // is not jumping: it glides between snapshots instead of being held at each one.
+  const interp = () => new Interpolator({ tickRate: 60, snapshotRate: 30, world, schema: shooter.schema, smoothingMs: 0, teleportSpeed: 480 });
+  const bullet = (x: number) => entity(301, 5, x, 700, { vel: [600, 0], heat: 0, team: 0 });
+
+  it("a bullet faster than the teleport speed glides between snapshots", () => {
+    const i = interp();
+    i.push(snapshot(100, 0, [bullet(600)]), 0);
+    i.push(snapshot(102, 0, [bullet(620)]), 2 * TICK_MS);
+    expect(i.sampleAt(100.5 * TICK_MS).get(301)!.x).toBeCloseTo(605, 1);
+    expect(i.sampleAt(101 * TICK_MS).get(301)!.x).toBeCloseTo(610, 1);
+    expect(i.sampleAt(101.5 * TICK_MS).get(301)!.x).toBeCloseTo(615, 1);
+  });
+
+  it("a bullet that moved far more than its velocity explains still jumps", () => {
+    const i = interp();
+    i.push(snapshot(100, 0, [bullet(600)]), 0);
+    i.push(snapshot(102, 0, [bullet(1000)]), 2 * TICK_MS); // 400 units in 2 ticks: 12,000 units/s
+    expect(i.sampleAt(101 * TICK_MS).get(301)!.x).toBeCloseTo(600, 1); // held at the first
+  });
+});
+
 describe("prediction in v2", () => {
   it("a teleport of our entity snaps the prediction instead of smoothing it", () => {
     const p = new Predictor(world, movement);
