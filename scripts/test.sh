@@ -39,10 +39,13 @@ npm --prefix client-phaser run typecheck
 step "client: unit tests (the game's, then tickstate-sdk's: golden fixtures, codec, prediction, resume)"
 npm --prefix client-phaser test
 
-cargo build --locked -p tickstate-server --bin tickstate
+cargo build --locked -p tickstate-server --bin tickstate --example skirmish
 export TICKSTATE_BIN="$PWD/target/debug/tickstate"
+# Skirmish (server/tests/common/skirmish.rs) hosted by a test-fixture example, for the SDK's
+# game-defined-state test (tests/compat/skirmish.test.mjs).
+export TICKSTATE_SKIRMISH_BIN="$PWD/target/debug/examples/skirmish"
 
-step "client: compatibility test (socket.io-client + msgpack parser against the real server)"
+step "client: compatibility test (socket.io-client + msgpack parser against the real server and the Skirmish fixture)"
 npm --prefix client-phaser run test:compat
 
 if [ "${SKIP_BROWSER:-}" = "1" ]; then

@@ -1,10 +1,12 @@
 // Starts a real Tickstate server for the Node tests and stops it by PID.
 //
 // The binary comes from env TICKSTATE_BIN (the built `tickstate`); without it, the workspace's
-// target/{release,debug}/tickstate is used if present. The server binds 127.0.0.1:0 for the game
-// port and, unless `extraArgs` names `--admin-bind`, for the operator endpoints (`/stats`,
-// `/stats/clients`, `/metrics`) too; it prints `listening on http://127.0.0.1:PORT` and then
-// `admin listening on http://127.0.0.1:PORT` (or `admin off`) on stdout.
+// target/{release,debug}/tickstate is used if present. Another binary that takes the same flags
+// and prints the same lines (a fixture such as `examples/skirmish`, see `fixtureBinary`) goes in
+// `options.bin`. The server binds 127.0.0.1:0 for the game port and, unless `extraArgs` names
+// `--admin-bind`, for the operator endpoints (`/stats`, `/stats/clients`, `/metrics`) too; it
+// prints `listening on http://127.0.0.1:PORT` and then `admin listening on http://127.0.0.1:PORT`
+// (or `admin off`) on stdout.
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { createInterface } from "node:readline";
@@ -25,13 +27,25 @@ export function serverBinary() {
 }
 
 /**
+ * A fixture server binary named by env `envName`. Throws (the test fails, it is not skipped) when
+ * the variable is unset or names no file, saying how to build it with `build`.
+ */
+export function fixtureBinary(envName, build) {
+  const bin = process.env[envName];
+  if (!bin) throw new Error(`set ${envName} to the built fixture server: ${build}`);
+  if (!existsSync(bin)) throw new Error(`${envName}=${bin} does not exist: ${build}`);
+  return bin;
+}
+
+/**
  * @param {string[]} extraArgs more CLI flags, e.g. ["--client-dir", dir]
  * @param {string} bind address to bind; port 0 picks a free port
+ * @param {{ bin?: string }} options `bin`: the server binary (default {@link serverBinary})
  * @returns {Promise<{ url: string, adminUrl: string | null, pid: number, stderr: () => string, stop: () => Promise<{code: number|null, signal: string|null}> }>}
  *   `url` is the game port, `adminUrl` the operator port (`null` with `--admin-bind off`).
  */
-export async function startServer(extraArgs = [], bind = "127.0.0.1:0") {
-  const bin = serverBinary();
+export async function startServer(extraArgs = [], bind = "127.0.0.1:0", options = {}) {
+  const bin = options.bin ?? serverBinary();
   const admin = extraArgs.includes("--admin-bind") ? [] : ["--admin-bind", "127.0.0.1:0"];
   const child = spawn(bin, ["--bind", bind, ...admin, ...extraArgs], {
     stdio: ["ignore", "pipe", "pipe"],
