@@ -221,16 +221,25 @@ describe("rooms", () => {
       assert.equal(res.status, 200);
       return client.decodeRooms(await res.json());
     };
-    let rooms = await list();
+    // A room publishes its player count at the end of its next tick, so the lobby may lag a
+    // welcome by a tick: wait (bounded) for the counts instead of reading them once.
+    const until = async (what, pred) => {
+      const deadline = Date.now() + 10_000;
+      let rooms = await list();
+      while (!pred(rooms)) {
+        assert.ok(Date.now() < deadline, `${what} within 10 s: ${JSON.stringify(rooms)}`);
+        await new Promise((r) => setTimeout(r, 50));
+        rooms = await list();
+      }
+      return rooms;
+    };
+    const players = (rooms, id) => rooms.find((r) => r.id === id)?.players;
+    const rooms = await until("lobby-x with 2 and lobby-w with 1", (rs) => players(rs, "lobby-x") === 2 && players(rs, "lobby-w") === 1);
     const lx = rooms.find((r) => r.id === "lobby-x");
-    assert.ok(lx, `lobby-x listed: ${JSON.stringify(rooms)}`);
-    assert.equal(lx.players, 2);
     assert.ok(lx.capacity >= 2 && lx.tick_rate > 0 && lx.snapshot_rate > 0);
-    assert.equal(rooms.find((r) => r.id === "lobby-w")?.players, 1);
     const z = await welcomed(server.url, { name: "Z" });
     assert.equal(z.welcome.room, "lobby-x", "no room in auth: the fullest room with a free seat");
-    rooms = await list();
-    assert.equal(rooms.find((r) => r.id === "lobby-x").players, 3);
+    await until("lobby-x with 3", (rs) => players(rs, "lobby-x") === 3);
     for (const c of [x, y, w, z]) c.socket.disconnect();
   });
 });
