@@ -136,6 +136,14 @@ async fn metrics_are_valid_prometheus_text() {
     assert!(value("process_resident_memory_bytes", None) > 1e6);
     // Everything of /stats is there, not only the input counters.
     assert_eq!(value("tickstate_inputs_in_flight", None), 0.0);
+    assert_eq!(value("tickstate_messages_received_total", None), 0.0);
+    assert_eq!(
+        value("tickstate_messages_rejected_total", Some(("reason", "bad_payload"))),
+        0.0
+    );
+    assert_eq!(value("tickstate_messages_dropped_total", Some(("reason", "rate"))), 0.0);
+    assert_eq!(value("tickstate_messages_in_flight", None), 0.0);
+    assert_eq!(value("tickstate_events_dropped_held_total", None), 0.0);
     assert_eq!(value("tickstate_room_players", Some(("room", "main"))), 1.0);
     assert_eq!(value("tickstate_sockets", None), 1.0);
     assert!(value("tickstate_connections_open", None) >= 1.0);

@@ -149,6 +149,45 @@ impl Collector for Scrape {
             "Inputs received but not yet looked at by a tick.",
             i.in_flight,
         )?;
+        let m = &d.messages;
+        counter(
+            e,
+            "tickstate_messages_received",
+            "Game messages (chat, ...) that reached the message handler.",
+            m.received,
+        )?;
+        counter(
+            e,
+            "tickstate_messages_applied",
+            "Game messages handed to the rules.",
+            m.applied,
+        )?;
+        counters_by(
+            e,
+            "tickstate_messages_rejected",
+            "Refused game messages, by reason.",
+            "reason",
+            m.rejected_by_reason.iter().map(|(k, v)| (k.as_str(), *v)),
+        )?;
+        counters_by(
+            e,
+            "tickstate_messages_dropped",
+            "Valid game messages not handed to the rules, by reason.",
+            "reason",
+            m.dropped_by_reason.iter().map(|(k, v)| (k.as_str(), *v)),
+        )?;
+        gauge(
+            e,
+            "tickstate_messages_in_flight",
+            "Game messages received but not yet looked at by a tick.",
+            m.in_flight,
+        )?;
+        counter(
+            e,
+            "tickstate_events_dropped_held",
+            "Game events dropped because a held player's backlog was full.",
+            d.events.dropped_held,
+        )?;
         counters_by(
             e,
             "tickstate_disconnects",
