@@ -97,44 +97,33 @@ pub struct ProcessUsage {
     pub rss_bytes: u64,
 }
 
-/// Input accounting: `received == applied + rejected + dropped + in_flight`.
+/// Input accounting: `received == applied + rejected + dropped + in_flight`. Rejections are
+/// `parse`, `non_finite`, `wrong_type`, `out_of_range`; drops `rate`, `replay`, `buffer_full`,
+/// `queue_full`, `unknown_player`.
+pub type InputCounts = Counts;
+
+/// Client message accounting (the game's declared messages, such as `chat`), the same shape.
+/// Refusals are `unknown`, `too_large`, `bad_payload`; drops `rate`, `queue_full`,
+/// `unknown_player`.
+pub type MessageCounts = Counts;
+
+/// Accounting of inputs or messages: `received == applied + rejected + dropped + in_flight`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
-pub struct InputCounts {
-    /// Inputs that reached the server's input handler.
+pub struct Counts {
+    /// Items that reached the server's handler (for messages: declared or not).
     pub received: u64,
-    /// Inputs applied to a world.
+    /// Applied (inputs to a world, messages to the game rules).
     pub applied: u64,
-    /// Invalid inputs (the sum of `rejected_by_reason`).
+    /// Invalid or refused (the sum of `rejected_by_reason`).
     pub rejected: u64,
-    /// Valid inputs not applied (the sum of `dropped_by_reason`).
+    /// Valid but not applied (the sum of `dropped_by_reason`).
     pub dropped: u64,
     /// Received but not yet looked at by a tick; 0 whenever the server is idle.
     pub in_flight: u64,
-    /// Rejections by reason (`parse`, `non_finite`, `wrong_type`, `out_of_range`).
+    /// Rejections by reason.
     pub rejected_by_reason: BTreeMap<String, u64>,
-    /// Drops by reason (`rate`, `replay`, `buffer_full`, `queue_full`, `unknown_player`).
-    pub dropped_by_reason: BTreeMap<String, u64>,
-}
-
-/// Client message accounting (the game's declared messages, such as `chat`):
-/// `received == applied + rejected + dropped + in_flight`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct MessageCounts {
-    /// Message events that reached the server (declared or not).
-    pub received: u64,
-    /// Handed to the game rules.
-    pub applied: u64,
-    /// Refused (the sum of `rejected_by_reason`).
-    pub rejected: u64,
-    /// Well-formed but not delivered (the sum of `dropped_by_reason`).
-    pub dropped: u64,
-    /// Received but not yet delivered or dropped.
-    pub in_flight: u64,
-    /// Refusals by reason (`unknown`, `too_large`, `bad_payload`).
-    pub rejected_by_reason: BTreeMap<String, u64>,
-    /// Drops by reason (`rate`, `queue_full`, `unknown_player`).
+    /// Drops by reason.
     pub dropped_by_reason: BTreeMap<String, u64>,
 }
 

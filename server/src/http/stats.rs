@@ -7,14 +7,29 @@ use std::sync::atomic::Ordering::Relaxed;
 use axum::Json;
 use axum::extract::State;
 use tickstate_shared::stats_doc::{
-    AdminCounts, ClientDoc, ClientInputs, ClientsDoc, EventCounts, InputCounts, MessageCounts, Percentiles, RoomStats,
-    StatsDoc,
+    AdminCounts, ClientDoc, ClientInputs, ClientsDoc, Counts, EventCounts, Percentiles, RoomStats, StatsDoc,
 };
 
 use super::admin::AdminState;
 use crate::hub::Hub;
 use crate::room::RoomGauges;
-use crate::stats::{DisconnectReason, STAGE_NAMES, TickPercentiles, process_usage};
+use crate::stats::{Accounting, DisconnectReason, STAGE_NAMES, TickPercentiles, process_usage};
+
+/// The wire form of an input or message accounting.
+fn counts(a: Accounting) -> Counts {
+    let by_name = |v: Vec<(&'static str, u64)>| -> BTreeMap<String, u64> {
+        v.into_iter().map(|(k, n)| (k.to_owned(), n)).collect()
+    };
+    Counts {
+        received: a.received,
+        applied: a.applied,
+        rejected: a.rejected_total,
+        dropped: a.dropped_total,
+        in_flight: a.in_flight,
+        rejected_by_reason: by_name(a.rejected),
+        dropped_by_reason: by_name(a.dropped),
+    }
+}
 
 /// Everything `/stats` shows, read now. `sockets` is the Socket.IO socket count and `admin` the
 /// operator listener's own counters (both owned by the HTTP side, not the hub).
@@ -48,11 +63,6 @@ pub fn stats_doc(hub: &Hub, sockets: u64, admin: AdminCounts) -> StatsDoc {
     let sum = |f: fn(&RoomGauges) -> u64| rooms.iter().map(|r| f(r.gauges())).sum::<u64>();
     // Worst room's percentiles: what the slowest room's players feel.
     let worst = |f: fn(&TickPercentiles) -> Percentiles| all.iter().map(f).max_by_key(|p| p.p99).unwrap_or_default();
-    let by_name = |v: Vec<(&'static str, u64)>| -> BTreeMap<String, u64> {
-        v.into_iter().map(|(k, n)| (k.to_owned(), n)).collect()
-    };
-    let inputs = s.inputs();
-    let m = s.messages.snapshot();
     StatsDoc {
         uptime_s: hub.started.elapsed().as_secs_f64(),
         sockets,
@@ -63,24 +73,8 @@ pub fn stats_doc(hub: &Hub, sockets: u64, admin: AdminCounts) -> StatsDoc {
         tick_lateness_us: worst(|p| p.lateness),
         process: process_usage(),
         tick_overruns: sum(|g| g.overruns.load(Relaxed)),
-        inputs: InputCounts {
-            received: inputs.received,
-            applied: inputs.applied,
-            rejected: inputs.rejected_total,
-            dropped: inputs.dropped_total,
-            in_flight: inputs.in_flight,
-            rejected_by_reason: by_name(inputs.rejected),
-            dropped_by_reason: by_name(inputs.dropped),
-        },
-        messages: MessageCounts {
-            received: m.received,
-            applied: m.applied,
-            rejected: m.rejected_total,
-            dropped: m.dropped_total,
-            in_flight: m.in_flight,
-            rejected_by_reason: by_name(m.rejected),
-            dropped_by_reason: by_name(m.dropped),
-        },
+        inputs: counts(s.inputs()),
+        messages: counts(s.messages.snapshot()),
         events: EventCounts {
             dropped_held: s.events_dropped_held.load(Relaxed),
         },

@@ -113,47 +113,30 @@ impl MessageStats {
     }
     /// The accounting as served on `/stats`.
     pub fn snapshot(&self) -> MessageCounts {
+        // Outcomes before `received`, as for inputs (see `Stats::inputs`).
         let applied = self.applied.load(Relaxed);
-        let rejected: Vec<(&'static str, u64)> = MessageReject::ALL
-            .iter()
-            .map(|r| (r.as_str(), self.rejected.get(*r as usize)))
-            .collect();
-        let dropped: Vec<(&'static str, u64)> = MessageDrop::ALL
-            .iter()
-            .map(|r| (r.as_str(), self.dropped.get(*r as usize)))
-            .collect();
+        let (rejected_total, dropped_total) = (self.rejected.total(), self.dropped.total());
         let received = self.received.load(Relaxed);
-        let (rt, dt) = (self.rejected.total(), self.dropped.total());
-        MessageCounts {
+        Accounting {
             received,
             applied,
-            rejected,
-            dropped,
-            rejected_total: rt,
-            dropped_total: dt,
-            in_flight: received.saturating_sub(applied + rt + dt),
+            rejected: MessageReject::ALL
+                .iter()
+                .map(|r| (r.as_str(), self.rejected.get(*r as usize)))
+                .collect(),
+            dropped: MessageDrop::ALL
+                .iter()
+                .map(|r| (r.as_str(), self.dropped.get(*r as usize)))
+                .collect(),
+            rejected_total,
+            dropped_total,
+            in_flight: received.saturating_sub(applied + rejected_total + dropped_total),
         }
     }
 }
 
-/// Message accounting at one moment.
-#[derive(Debug, Clone, Serialize)]
-pub struct MessageCounts {
-    /// Messages that reached the server.
-    pub received: u64,
-    /// Delivered to the rules.
-    pub applied: u64,
-    /// Refusals by reason.
-    pub rejected: Vec<(&'static str, u64)>,
-    /// Drops by reason.
-    pub dropped: Vec<(&'static str, u64)>,
-    /// Sum of `rejected`.
-    pub rejected_total: u64,
-    /// Sum of `dropped`.
-    pub dropped_total: u64,
-    /// Received but not yet delivered or dropped.
-    pub in_flight: u64,
-}
+/// Message accounting at one moment (the same shape as the inputs').
+pub type MessageCounts = Accounting;
 
 reasons!(
     /// Why a well-formed input was not applied.
@@ -315,7 +298,7 @@ impl Stats {
         let rejected_total = self.rejected.total();
         let dropped_total = self.dropped.total();
         let received = self.inputs_received.load(Relaxed);
-        InputStats {
+        Accounting {
             received,
             applied,
             rejected: RejectReason::ALL
@@ -358,12 +341,16 @@ impl ClientStats {
     }
 }
 
-/// Input accounting: `received == applied + rejected_total + dropped_total + in_flight`.
+/// Input accounting at one moment (the same shape as the messages').
+pub type InputStats = Accounting;
+
+/// Accounting of inputs or messages at one moment:
+/// `received == applied + rejected_total + dropped_total + in_flight`.
 #[derive(Debug, Clone, Serialize)]
-pub struct InputStats {
-    /// Inputs that reached the handler.
+pub struct Accounting {
+    /// Items that reached the handler.
     pub received: u64,
-    /// Inputs applied.
+    /// Items applied (inputs to the world, messages to the rules).
     pub applied: u64,
     /// Rejections by reason.
     pub rejected: Vec<(&'static str, u64)>,
