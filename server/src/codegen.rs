@@ -26,6 +26,13 @@ fn list(codes: impl Iterator<Item = &'static str>) -> String {
     format!("[{}]", items.join(", "))
 }
 
+/// Writes a documented `export const NAME = [...] as const;` and its union type `Type`.
+fn codes(s: &mut String, doc: &str, (name, ty): (&str, &str), values: impl Iterator<Item = &'static str>) {
+    let _ = writeln!(s, "/** {doc} */");
+    let _ = writeln!(s, "export const {name} = {} as const;", list(values));
+    let _ = writeln!(s, "export type {ty} = (typeof {name})[number];");
+}
+
 /// The engine vocabulary file.
 pub fn vocabulary_ts() -> String {
     let mut s = String::new();
@@ -36,42 +43,37 @@ pub fn vocabulary_ts() -> String {
         "/** The protocol version this SDK speaks (`auth.protocol`, `welcome.protocol`). */"
     );
     let _ = writeln!(s, "export const PROTOCOL_VERSION = {PROTOCOL_VERSION} as const;\n");
-    let _ = writeln!(
-        s,
-        "/** Codes of `connect_error` messages (the part before the first `:`). */"
+    codes(
+        &mut s,
+        "Codes of `connect_error` messages (the part before the first `:`).",
+        ("REFUSALS", "Refusal"),
+        Refusal::ALL.iter().map(|r| r.as_str()),
     );
-    let _ = writeln!(
-        s,
-        "export const REFUSALS = {} as const;",
-        list(Refusal::ALL.iter().map(|r| r.as_str()))
-    );
-    let _ = writeln!(s, "export type Refusal = (typeof REFUSALS)[number];");
     let _ = writeln!(s, "/** Refusals a client retries by itself after a backoff. */");
     let _ = writeln!(
         s,
         "export const TRANSIENT_REFUSALS = {} as const;\n",
         list(Refusal::ALL.iter().filter(|r| r.is_transient()).map(|r| r.as_str()))
     );
-    let _ = writeln!(s, "/** `bye.reason` codes. */");
-    let _ = writeln!(
-        s,
-        "export const BYE_REASONS = {} as const;",
-        list(ByeReason::ALL.iter().map(|r| r.as_str()))
+    codes(
+        &mut s,
+        "`bye.reason` codes.",
+        ("BYE_REASONS", "ByeReason"),
+        ByeReason::ALL.iter().map(|r| r.as_str()),
     );
-    let _ = writeln!(s, "export type ByeReason = (typeof BYE_REASONS)[number];");
     let _ = writeln!(s, "/** `bye` reasons after which a client reconnects by itself. */");
     let _ = writeln!(
         s,
         "export const TRANSIENT_BYE_REASONS = {} as const;\n",
         list(ByeReason::ALL.iter().filter(|r| r.is_transient()).map(|r| r.as_str()))
     );
-    let _ = writeln!(s, "/** `left.reason` codes. */");
-    let _ = writeln!(
-        s,
-        "export const LEAVE_REASONS = {} as const;",
-        list(LeaveReason::ALL.iter().map(|r| r.as_str()))
+    codes(
+        &mut s,
+        "`left.reason` codes.",
+        ("LEAVE_REASONS", "LeaveReason"),
+        LeaveReason::ALL.iter().map(|r| r.as_str()),
     );
-    let _ = writeln!(s, "export type LeaveReason = (typeof LEAVE_REASONS)[number];\n");
+    s.push('\n');
     let _ = writeln!(s, "/** Event names the engine uses. */");
     let _ = writeln!(s, "export const ENGINE_EVENTS = {{");
     for (k, v) in [
