@@ -452,11 +452,7 @@ impl SchemaBuilder {
                 });
             }
             layouts[usize::from(k.id)] = Some(KindLayout {
-                codecs: k
-                    .fields
-                    .iter()
-                    .map(|f| (tickstate_shared::schema::FieldCodec::new(&f.ty), f.ty.bits()))
-                    .collect(),
+                packer: tickstate_shared::schema::FieldPacker::new(&k.fields),
                 defaults: k.fields.iter().map(|f| f.ty.default_value()).collect(),
                 velocity,
             });
@@ -585,8 +581,8 @@ impl PrivateBuilder<'_> {
 /// One kind's fields as the engine uses them.
 #[derive(Debug, Clone)]
 pub(crate) struct KindLayout {
-    /// Each field's codec and bit width, for packing snapshot records.
-    pub codecs: Vec<(tickstate_shared::schema::FieldCodec, u32)>,
+    /// Packs the kind's fields into snapshot records.
+    pub packer: tickstate_shared::schema::FieldPacker,
     pub defaults: Vec<FieldValue>,
     /// Slot of the velocity field the engine moves entities of this kind with.
     pub velocity: Option<u8>,
@@ -630,6 +626,12 @@ impl Schema {
 
     pub(crate) fn kind_layout(&self, kind: u8) -> Option<&KindLayout> {
         self.layouts.get(usize::from(kind))?.as_ref()
+    }
+
+    /// Bytes of the longest snapshot record any declared kind has (head and packed fields).
+    pub fn max_record_bytes(&self) -> usize {
+        let fields = self.layouts.iter().flatten().map(|l| l.packer.len()).max();
+        tickstate_shared::snapshot::RecordHead::SIZE + fields.unwrap_or(0)
     }
 
     /// A declared kind by its id.

@@ -349,15 +349,15 @@ impl FieldCodec {
     #[inline]
     pub fn quantize(&self, v: FieldValue) -> u64 {
         match (*self, v) {
-            (FieldCodec::Angle { scale, mask }, FieldValue::Angle(a)) => round_unsigned(a * scale) & mask,
+            (FieldCodec::Angle { scale, mask }, FieldValue::Angle(a)) => u64::from(round_unsigned(a * scale)) & mask,
             (FieldCodec::Uint, FieldValue::Uint(u)) => u64::from(u),
             (FieldCodec::Int { min }, FieldValue::Int(i)) => (i64::from(i) - i64::from(min)) as u64,
             (FieldCodec::Flag, FieldValue::Flag(b)) => u64::from(b),
             (FieldCodec::Fixed { min, scale, steps }, FieldValue::Fixed(f)) => {
-                round_unsigned((f - min) * scale).min(steps)
+                u64::from(round_unsigned((f - min) * scale)).min(steps)
             }
             (FieldCodec::Velocity { scale, m, bits }, FieldValue::Velocity([x, y])) => {
-                let q = |c: f32| (round_signed((c * scale).clamp(-m, m)) + m as i64) as u64;
+                let q = |c: f32| (round_signed((c * scale).clamp(-m, m)) + m as i32) as u32 as u64;
                 q(x) | (q(y) << bits)
             }
             _ => 0,
@@ -375,22 +375,27 @@ pub fn wrap_angle(a: f32) -> f32 {
     if w >= TAU { 0.0 } else { w }
 }
 
-/// `x.round() as u64` for a finite `x >= 0` below 2^63 (half away from zero), without the libm
-/// call `f32::round` compiles to on baseline x86-64. `x - trunc(x)` is exact in f32, so the result
-/// is the same as `f32::round`'s for every such `x`. Negative or NaN `x` give 0, like the cast.
+/// `x.round()` as an integer for a finite `x >= 0` (half away from zero), without the libm call
+/// `f32::round` compiles to on baseline x86-64, and through 32-bit signed conversions (one
+/// instruction each way, where unsigned and 64-bit ones are longer sequences). `x - trunc(x)` is
+/// exact in f32, so the result is `f32::round`'s for every `x` below 2^31; larger `x` saturate at
+/// `i32::MAX`, negative or NaN `x` give 0, like a cast. Every quantity the codecs round is far
+/// below 2^31 (at most 2^24 steps).
 #[inline]
-pub(crate) fn round_unsigned(x: f32) -> u64 {
-    let t = x as u64;
-    if x - t as f32 >= 0.5 { t + 1 } else { t }
+pub(crate) fn round_unsigned(x: f32) -> u32 {
+    let t = x as i32;
+    let r = if x - t as f32 >= 0.5 { t.saturating_add(1) } else { t };
+    r.max(0) as u32
 }
 
-/// `x.round() as i64` for a finite `x` of magnitude below 2^63 (half away from zero).
+/// `x.round()` for a finite `x` of magnitude below 2^31 (half away from zero), like
+/// [`round_unsigned`].
 #[inline]
-fn round_signed(x: f32) -> i64 {
+fn round_signed(x: f32) -> i32 {
     if x < 0.0 {
-        -(round_unsigned(-x) as i64)
+        -(round_unsigned(-x) as i32)
     } else {
-        round_unsigned(x) as i64
+        round_unsigned(x) as i32
     }
 }
 
@@ -567,16 +572,119 @@ pub fn pack_fields(fields: &[FieldDef], values: impl IntoIterator<Item = FieldVa
     w.finish();
 }
 
-/// [`pack_fields`] for values that are already normalized (what the engine stores, one per field),
-/// with each field's [`FieldCodec`] and bit width worked out beforehand: the same bytes, without
-/// normalizing again. Missing values are packed as zero bits.
-pub fn pack_normalized(codecs: &[(FieldCodec, u32)], values: &[FieldValue], out: &mut Vec<u8>) {
-    let mut w = BitWriter::new(out);
-    for (i, (codec, bits)) in codecs.iter().enumerate() {
-        let q = values.get(i).map_or(0, |v| codec.quantize(*v));
-        w.write(q, *bits);
+/// Packs one kind's fields from values that are already normalized (what the engine stores, one
+/// per field), with each field's [`FieldCodec`], bit offset and mask worked out once: the same
+/// bytes as [`pack_fields`], without normalizing again. Missing values are packed as zero bits.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldPacker {
+    ops: Vec<PackOp>,
+    bytes: usize,
+    /// All fields fit in one 64-bit word: the common case gets a loop without word flushes.
+    one_word: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct PackOp {
+    codec: FieldCodec,
+    bits: u32,
+    /// Offset in the record's bits (used when all fields fit one word).
+    shift: u32,
+    mask: u64,
+}
+
+impl FieldPacker {
+    /// The packer of a (valid) field list.
+    pub fn new(fields: &[FieldDef]) -> Self {
+        let mut shift = 0u32;
+        let ops = fields
+            .iter()
+            .map(|f| {
+                let bits = f.ty.bits().min(64);
+                let op = PackOp {
+                    codec: FieldCodec::new(&f.ty),
+                    bits,
+                    shift: shift.min(63),
+                    mask: if bits == 64 { u64::MAX } else { (1u64 << bits) - 1 },
+                };
+                shift += bits;
+                op
+            })
+            .collect();
+        Self {
+            ops,
+            bytes: packed_len(fields),
+            one_word: shift <= 64,
+        }
     }
-    w.finish();
+
+    /// Bytes the packed fields take.
+    pub fn len(&self) -> usize {
+        self.bytes
+    }
+
+    /// True when there are no fields.
+    pub fn is_empty(&self) -> bool {
+        self.ops.is_empty()
+    }
+
+    /// Appends the packed fields to `out`.
+    pub fn pack(&self, values: &[FieldValue], out: &mut Vec<u8>) {
+        let at = out.len();
+        out.resize(at + self.bytes + 8, 0);
+        let end = self.pack_at(values, out, at);
+        out.truncate(end);
+    }
+
+    /// Writes the packed fields at byte `pos` of `buf` and returns the byte position after them.
+    /// It stores whole 8-byte words, so `buf` needs 8 bytes of room beyond the packed fields: the
+    /// word that spills past them holds only zero bits, and the next record overwrites it. A
+    /// buffer without that room stops the writing early (a sizing bug, never input-driven), so
+    /// callers size it from the schema's longest record.
+    #[inline]
+    pub fn pack_at(&self, values: &[FieldValue], buf: &mut [u8], pos: usize) -> usize {
+        if self.one_word {
+            if self.ops.is_empty() {
+                return pos;
+            }
+            let mut acc = 0u64;
+            for (i, op) in self.ops.iter().enumerate() {
+                let q = values.get(i).map_or(0, |v| op.codec.quantize(*v));
+                acc |= (q & op.mask) << op.shift;
+            }
+            let Some(word) = buf.get_mut(pos..pos + 8) else {
+                return pos;
+            };
+            word.copy_from_slice(&acc.to_le_bytes());
+            return pos + self.bytes;
+        }
+        let mut pos = pos;
+        let mut acc = 0u64;
+        let mut n = 0u32;
+        for (i, op) in self.ops.iter().enumerate() {
+            let q = values.get(i).map_or(0, |v| op.codec.quantize(*v)) & op.mask;
+            acc |= q << n;
+            if n + op.bits < 64 {
+                n += op.bits;
+            } else {
+                let Some(word) = buf.get_mut(pos..pos + 8) else {
+                    return pos;
+                };
+                word.copy_from_slice(&acc.to_le_bytes());
+                pos += 8;
+                let used = 64 - n;
+                acc = if used == 64 { 0 } else { q >> used };
+                n = op.bits - used;
+            }
+        }
+        if n > 0 {
+            let Some(word) = buf.get_mut(pos..pos + 8) else {
+                return pos;
+            };
+            word.copy_from_slice(&acc.to_le_bytes());
+            pos += n.div_ceil(8) as usize;
+        }
+        pos
+    }
 }
 
 /// Reads bit-packed fields from the front of `bytes` (exactly [`packed_len`] bytes are used).
@@ -740,12 +848,12 @@ mod tests {
         let mut x = 0.0f32;
         let edge = [0.5f32, 1.5, 2.5, 0.49999997, 0.50000006, 8_388_607.5, 1e-45, 65_534.5];
         for v in edge {
-            assert_eq!(super::round_unsigned(v), v.round() as u64, "{v}");
-            assert_eq!(super::round_signed(-v), (-v).round() as i64, "-{v}");
+            assert_eq!(super::round_unsigned(v), v.round() as u32, "{v}");
+            assert_eq!(super::round_signed(-v), (-v).round() as i32, "-{v}");
         }
         while x < 70_000.0 {
-            assert_eq!(super::round_unsigned(x), x.round() as u64, "{x}");
-            assert_eq!(super::round_signed(-x), (-x).round() as i64, "-{x}");
+            assert_eq!(super::round_unsigned(x), x.round() as u32, "{x}");
+            assert_eq!(super::round_signed(-x), (-x).round() as i32, "-{x}");
             x += 0.013_7;
         }
     }
@@ -938,6 +1046,58 @@ mod tests {
         pack_fields(&fields, values, &mut out);
         assert_eq!(out.len(), packed_len(&fields));
         assert_eq!(unpack_fields(&fields, &out).unwrap(), values.to_vec());
+    }
+
+    #[test]
+    fn the_packer_gives_the_same_bytes_as_pack_fields() {
+        let types = [
+            FieldType::Flag,
+            FieldType::Uint { max: u32::MAX },
+            FieldType::Angle { bits: 11 },
+            FieldType::Velocity { max: 900.0, bits: 16 },
+            FieldType::Int { min: -70_000, max: 5 },
+            FieldType::fixed(-3.0, 9.0, 0.001),
+            FieldType::Uint { max: 100 },
+        ];
+        let value = |ty: &FieldType, i: u32| match *ty {
+            FieldType::Flag => FieldValue::Flag(i % 2 == 1),
+            FieldType::Uint { max } => FieldValue::Uint(i.wrapping_mul(0x9e37_79b9) % max.saturating_add(1).max(1)),
+            FieldType::Angle { .. } => FieldValue::Angle(wrap_angle(i as f32 * 0.731)),
+            FieldType::Velocity { .. } => FieldValue::Velocity([i as f32 * 3.7 - 450.0, -(i as f32) * 1.1]),
+            FieldType::Int { .. } => FieldValue::Int(-(i as i32) * 977),
+            FieldType::Fixed { .. } => FieldValue::Fixed(-3.0 + (i % 12) as f32 * 0.999),
+        };
+        // Every prefix length and rotation of the type list, so fields cross words at every offset.
+        for start in 0..types.len() {
+            for len in 0..=types.len() * 2 {
+                let fields: Vec<FieldDef> = (0..len)
+                    .map(|j| f(&format!("f{j}"), types[(start + j) % types.len()]))
+                    .collect();
+                let packer = FieldPacker::new(&fields);
+                assert_eq!(packer.len(), packed_len(&fields));
+                let values: Vec<FieldValue> = fields
+                    .iter()
+                    .enumerate()
+                    .map(|(j, d)| d.ty.normalize(value(&d.ty, (start * 31 + j) as u32)))
+                    .collect();
+                let mut want = vec![0xaa];
+                pack_fields(&fields, values.iter().copied(), &mut want);
+                let mut buf = vec![0xaa; 1 + packed_len(&fields) + 8];
+                let end = packer.pack_at(&values, &mut buf, 1);
+                assert_eq!(end, want.len(), "start {start} len {len}");
+                assert_eq!(&buf[..end], &want[..], "start {start} len {len}");
+                let mut appended = vec![0xaa];
+                packer.pack(&values, &mut appended);
+                assert_eq!(appended, want);
+                // Missing values pack as zero bits, like the fields' zero quantized form.
+                let mut short = vec![0xaa];
+                packer.pack(&values[..len / 2], &mut short);
+                assert_eq!(short.len(), want.len());
+            }
+        }
+        // No room for the spill word: the writer stops instead of panicking.
+        let packer = FieldPacker::new(&[f("a", FieldType::Flag)]);
+        assert_eq!(packer.pack_at(&[FieldValue::Flag(true)], &mut [0u8; 4], 0), 0);
     }
 
     #[test]

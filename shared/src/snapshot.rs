@@ -49,6 +49,14 @@ impl RecordHead {
         out.extend_from_slice(&self.y.to_le_bytes());
     }
 
+    /// The head's wire form in the low [`Self::SIZE`] bytes of a little-endian word (the top byte
+    /// is zero), for writers that store whole words.
+    #[inline]
+    pub fn word(&self) -> u64 {
+        let kind = (self.kind & 0x7f) | if self.away { AWAY_BIT } else { 0 };
+        u64::from(self.id) | u64::from(kind) << 16 | u64::from(self.x) << 24 | u64::from(self.y) << 40
+    }
+
     /// Reads a head from exactly [`Self::SIZE`] bytes.
     pub fn read(b: &[u8; Self::SIZE]) -> Self {
         Self {
@@ -204,6 +212,12 @@ mod tests {
         assert_eq!(out, [0x02, 0x01, 0x83, 0xfe, 0xff, 7, 0]);
         let arr: [u8; 7] = out.as_slice().try_into().unwrap();
         assert_eq!(RecordHead::read(&arr), r);
+        assert_eq!(
+            r.word().to_le_bytes()[..RecordHead::SIZE],
+            out[..],
+            "the word form is the same bytes"
+        );
+        assert_eq!(r.word() >> 56, 0);
     }
 
     #[test]

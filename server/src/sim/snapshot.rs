@@ -2,7 +2,6 @@
 //! list, packed once per snapshot tick.
 
 use tickstate_shared::codec::SharedBlock;
-use tickstate_shared::schema::pack_normalized;
 use tickstate_shared::snapshot::{Quantizer, RecordHead};
 
 use super::world::World;
@@ -19,9 +18,13 @@ impl SnapshotBuilder {
     /// Packs every entity of `world` and the teleports at or after tick `since` into the shared
     /// block (returned, and kept for the next call's buffers).
     pub fn build(&mut self, world: &World, quantizer: &Quantizer, since: u64) -> &SharedBlock {
-        self.records.clear();
         self.teleports.clear();
-        let schema = world.schema().clone();
+        let schema = world.schema();
+        // Records are written a word at a time into a buffer sized for the longest record (plus
+        // the 8 bytes a word may spill past the last one), then cut to what was written.
+        self.records.clear();
+        self.records.resize(world.len() * schema.max_record_bytes() + 8, 0);
+        let mut pos = 0;
         for (_, e) in world.iter() {
             let (x, y) = quantizer.quantize(e.pos.x, e.pos.y);
             let head = RecordHead {
@@ -31,16 +34,21 @@ impl SnapshotBuilder {
                 x,
                 y,
             };
-            head.write(&mut self.records);
+            let Some(word) = self.records.get_mut(pos..pos + 8) else {
+                break; // unreachable: the buffer is sized for every entity
+            };
+            word.copy_from_slice(&head.word().to_le_bytes());
+            pos += RecordHead::SIZE;
             // Stored values are normalized when set, so they are packed without normalizing again.
             if let Some(layout) = schema.kind_layout(e.kind().id()) {
-                pack_normalized(&layout.codecs, e.values(), &mut self.records);
+                pos = layout.packer.pack_at(e.values(), &mut self.records, pos);
             }
             if let Some(t) = e.teleported_at.filter(|t| *t >= since) {
                 self.teleports.extend_from_slice(&e.net_id().to_le_bytes());
                 self.teleports.extend_from_slice(&(t as u32).to_le_bytes());
             }
         }
+        self.records.truncate(pos);
         self.shared.set(&self.records, &self.teleports);
         &self.shared
     }
@@ -62,7 +70,7 @@ mod tests {
     use std::sync::Arc;
 
     use glam::Vec2;
-    use tickstate_shared::codec::{decode_snapshot, encode_snapshot};
+    use tickstate_shared::codec::{decode_snapshot, encode_snapshot, write_record};
     use tickstate_shared::schema::FieldValue;
 
     use super::*;
@@ -86,6 +94,21 @@ mod tests {
         let mut sb = SnapshotBuilder::default();
         sb.build(&w, &qz, 0);
         assert_eq!(sb.record_bytes(), 8 + 7);
+        // The word-at-a-time builder writes what the reference encoder of `shared` writes.
+        let mut want = Vec::new();
+        for (_, e) in w.iter() {
+            let (x, y) = qz.quantize(e.pos.x, e.pos.y);
+            let head = RecordHead {
+                id: e.net_id(),
+                kind: e.kind().id(),
+                away: e.is_away(),
+                x,
+                y,
+            };
+            let fields = &schema.doc().kind(e.kind().id()).unwrap().fields;
+            write_record(&head, fields, e.values(), &mut want);
+        }
+        assert_eq!(sb.records, want);
         let doc = encode_snapshot(9, 0, sb.shared(), None, None);
         let snap = decode_snapshot(&doc, schema.record_layout()).unwrap();
         let ra = snap.entity(w.get(a).unwrap().net_id()).unwrap();
