@@ -60,8 +60,11 @@ pub struct ServerConfig {
     pub ping_timeout: Duration,
     /// Time allowed between the WebSocket upgrade and the Socket.IO CONNECT packet.
     pub connect_timeout: Duration,
-    /// Largest WebSocket message accepted from a client, in bytes.
+    /// Largest WebSocket message (and long-polling request body) accepted from a client, in bytes.
     pub max_message_bytes: usize,
+    /// Accept HTTP long-polling (with upgrade to WebSocket), as stock Socket.IO clients start with.
+    /// When false, only clients that pass `transports: ["websocket"]` can connect.
+    pub polling: bool,
     /// Packets a socket may have queued before further (non-snapshot) emits are dropped.
     pub socket_buffer: usize,
     /// Time allowed for a graceful shutdown before the server exits anyway.
@@ -152,6 +155,7 @@ impl Default for ServerConfig {
             ping_timeout: Duration::from_secs(5),
             connect_timeout: Duration::from_secs(5),
             max_message_bytes: 4096,
+            polling: true,
             socket_buffer: 128,
             shutdown_deadline: Duration::from_secs(5),
             limits: ConnLimits::default(),

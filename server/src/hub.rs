@@ -48,6 +48,8 @@ pub struct Hub {
     pub clients: Mutex<HashMap<u64, ClientEntry>>,
     /// Connection counters of the game port's accept loop.
     pub conns: Arc<ConnStats>,
+    /// Sessions that upgraded from long-polling, with their WebSocket connection.
+    pub upgrades: Arc<crate::net::listener::Upgrades>,
     /// When the server started.
     pub started: Instant,
 }
@@ -75,6 +77,7 @@ impl Hub {
             next_conn: AtomicU64::new(1),
             clients: Mutex::default(),
             conns: Arc::default(),
+            upgrades: Arc::default(),
             started: Instant::now(),
         })
     }

@@ -174,12 +174,12 @@ pub async fn run(
             let stopped = async {
                 let _ = admin_stopped.await;
             };
-            net::listener::serve(listener, app, limits, Arc::default(), stopped).await
+            net::listener::serve(listener, app, limits, Arc::default(), Arc::default(), stopped).await
         })
     });
     let app = http::game_router(hub.clone(), layer);
     let conns = hub.conns.clone();
-    let served = net::listener::serve(listener, app, limits, conns.clone(), shutdown).await;
+    let served = net::listener::serve(listener, app, limits, conns.clone(), hub.upgrades.clone(), shutdown).await;
     // The operator endpoints stop taking connections with the game port.
     let _ = stop_admin.send(());
     if let Some(task) = admin_task {

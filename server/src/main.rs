@@ -86,9 +86,13 @@ struct Args {
     /// Inputs a client may send at once beyond the rate [default: half the tick rate].
     #[arg(long, env = "TICKSTATE_INPUT_BURST")]
     input_burst: Option<f64>,
-    /// Largest WebSocket message (and frame) accepted from a client, in bytes.
+    /// Largest WebSocket message (and frame, and long-polling request body) accepted from a
+    /// client, in bytes.
     #[arg(long, env = "TICKSTATE_MAX_MESSAGE_BYTES", default_value_t = 4096)]
     max_message_bytes: usize,
+    /// Refuse HTTP long-polling: only clients with `transports: ["websocket"]` can connect.
+    #[arg(long, env = "TICKSTATE_NO_POLLING")]
+    no_polling: bool,
     /// Engine.IO ping interval in milliseconds.
     #[arg(long, env = "TICKSTATE_PING_INTERVAL_MS", default_value_t = 5000)]
     ping_interval_ms: u64,
@@ -210,6 +214,7 @@ async fn main() -> anyhow::Result<()> {
         room_idle: Duration::from_millis(args.room_idle_ms),
         seed: args.seed,
         max_message_bytes: args.max_message_bytes.max(256),
+        polling: !args.no_polling,
         ping_interval: Duration::from_millis(args.ping_interval_ms.max(100)),
         ping_timeout: Duration::from_millis(args.ping_timeout_ms.max(100)),
         connect_timeout: Duration::from_millis(args.connect_timeout_ms.max(100)),

@@ -93,12 +93,29 @@ async fn root_serves_the_built_client() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn long_polling_is_refused() {
+async fn long_polling_handshake_offers_the_websocket_upgrade() {
     let server = TestServer::start().await;
+    let (status, body) = get(&format!("{}/socket.io/?EIO=4&transport=polling", server.base)).await;
+    assert_eq!(status, 200, "stock Socket.IO clients start on long-polling: {body}");
+    assert!(body.starts_with("0{"), "an Engine.IO open packet: {body}");
+    assert!(body.contains(r#""upgrades":["websocket"]"#), "{body}");
+    server.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_polling_refuses_long_polling() {
+    let server = TestServer::start_with(ServerConfig {
+        polling: false,
+        ..ServerConfig::default()
+    })
+    .await;
     let (status, _) = get(&format!("{}/socket.io/?EIO=4&transport=polling", server.base)).await;
     assert_eq!(status, 400, "only the WebSocket transport is offered");
     let s = get_json(&format!("{}/stats", server.admin)).await;
     assert_eq!(s["sockets"], 0);
+    // WebSocket clients still play.
+    let c = server.connect("Ada").await;
+    assert_eq!(c.welcome.game, "star_collector");
     server.stop().await.unwrap();
 }
 

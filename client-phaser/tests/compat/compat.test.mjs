@@ -33,16 +33,16 @@ function withProtocol(auth) {
   return { protocol: 2, ...auth };
 }
 
-function open(auth = {}) {
-  const socket = io(server.url, { transports: ["websocket"], parser, auth: withProtocol(auth), reconnection: false, forceNew: true });
+function open(auth = {}, transport = { transports: ["websocket"] }) {
+  const socket = io(server.url, { ...transport, parser, auth: withProtocol(auth), reconnection: false, forceNew: true });
   sockets.add(socket);
   const { log, waitFor } = record(socket);
   const connectError = new Promise((resolve) => socket.once("connect_error", resolve));
   return { socket, log, waitFor, connectError };
 }
 
-async function welcomed(auth) {
-  const c = open(auth);
+async function welcomed(auth, transport) {
+  const c = open(auth, transport);
   const [raw] = await c.waitFor("welcome");
   const welcome = client.decodeWelcome(raw);
   return { ...c, welcome };
@@ -385,9 +385,31 @@ describe("tickstate server compatibility", () => {
     c.socket.disconnect();
   });
 
-  it("rejects long-polling", async () => {
-    const res = await fetch(`${server.url}/socket.io/?EIO=4&transport=polling`);
-    assert.equal(res.status, 400);
+  it("a stock client with default transports starts on long-polling, plays, and upgrades to WebSocket", async () => {
+    const c = await welcomed({ name: "Stock" }, {});
+    const engine = c.socket.io.engine;
+    // The upgrade happens after the handshake; wait for it unless it already did.
+    if (engine.transport.name !== "websocket") {
+      await new Promise((resolve, reject) => {
+        engine.once("upgrade", resolve);
+        setTimeout(() => reject(new Error(`still on ${engine.transport.name} after 5 s`)), 5000);
+      });
+    }
+    assert.equal(engine.transport.name, "websocket");
+    for (let seq = 1; seq <= 3; seq++) c.socket.emit("input", client.encodeInput(seq, 1, 0, 0));
+    const [bin] = await c.waitFor("snapshot", (b) => client.decodeSnapshot(b, ctx(c.welcome)).ack === 3, 3000);
+    assert.ok(own(client.decodeSnapshot(bin, ctx(c.welcome)), c.welcome.id), "own ship in the snapshot");
+    c.socket.disconnect();
+  });
+
+  it("a client that stays on long-polling (upgrade: false) gets snapshots and its inputs are acked", async () => {
+    const c = await welcomed({ name: "Poller" }, { transports: ["polling"], upgrade: false });
+    assert.equal(c.socket.io.engine.transport.name, "polling");
+    const first = snapshots(c).length;
+    for (let seq = 1; seq <= 5; seq++) c.socket.emit("input", client.encodeInput(seq, 0, 1, 0));
+    await c.waitFor("snapshot", (b) => client.decodeSnapshot(b, ctx(c.welcome)).ack === 5, 3000);
+    assert.ok(snapshots(c).length > first, "snapshots keep coming over polling");
+    c.socket.disconnect();
   });
 
   it("a ship that reaches a star scores for its team, and every player in the room gets the scores", async () => {

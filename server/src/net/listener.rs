@@ -11,6 +11,9 @@
 //! - a [`ConnInfo`] per connection, in every request's extensions, which records when the peer
 //!   last sent bytes and whether our writes are stalled. A connection whose writes stay stalled past
 //!   a bound is shut down as a slow consumer.
+//! - [`Upgrades`]: a session that starts on HTTP long-polling keeps the handshake request's
+//!   extensions after it upgrades, so the WebSocket's own [`ConnInfo`] is indexed by session id for
+//!   the disconnect handler.
 
 use std::collections::HashMap;
 use std::io;
@@ -48,6 +51,8 @@ pub struct ConnInfo {
     /// 0 when writes are flowing, else the `clock_ms` at which a write first blocked (plus 1).
     write_blocked_since_ms: AtomicU64,
     slow_consumer: AtomicBool,
+    /// The session id this connection upgraded from long-polling, once it did.
+    upgraded_sid: OnceLock<Box<str>>,
     /// A duplicate of the socket, to shut it down from outside the connection's task.
     handle: std::net::TcpStream,
 }
@@ -78,11 +83,79 @@ impl ConnInfo {
     }
 }
 
+/// The connections that carry a session upgraded from long-polling to WebSocket, by session id.
+///
+/// Bounded: a connection is recorded at most once (its first upgrade request), entries go when the
+/// session ends ([`Upgrades::take`]), and entries of closed connections are swept every 500 ms, so
+/// there are never more than the open connections.
+#[derive(Debug, Default)]
+pub struct Upgrades {
+    by_sid: Mutex<HashMap<Box<str>, Weak<ConnInfo>>>,
+}
+
+impl Upgrades {
+    fn record(&self, sid: &str, info: &Arc<ConnInfo>) {
+        if info.upgraded_sid.set(sid.into()).is_ok() {
+            self.by_sid
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(sid.into(), Arc::downgrade(info));
+        }
+    }
+
+    /// The WebSocket connection session `sid` upgraded to, forgetting it; `None` for a session
+    /// that did not upgrade (it was WebSocket from the start, or stayed on polling).
+    pub fn take(&self, sid: &str) -> Option<Arc<ConnInfo>> {
+        self.by_sid
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(sid)?
+            .upgrade()
+    }
+
+    /// Sessions recorded now.
+    pub fn len(&self) -> usize {
+        self.by_sid.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+
+    /// True when no session is recorded.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn sweep(&self) {
+        self.by_sid
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|_, c| c.strong_count() > 0);
+    }
+}
+
+/// The session id of a WebSocket upgrade request for an existing long-polling session
+/// (`/socket.io/?EIO=4&transport=websocket&sid=…`).
+fn upgrade_sid<B>(req: &Request<B>) -> Option<&str> {
+    if !req.uri().path().starts_with("/socket.io") {
+        return None;
+    }
+    let query = req.uri().query()?;
+    let mut sid = None;
+    let mut websocket = false;
+    for pair in query.split('&') {
+        match pair.split_once('=') {
+            Some(("transport", "websocket")) => websocket = true,
+            Some(("sid", v)) if !v.is_empty() && v.len() <= 64 => sid = Some(v),
+            _ => {}
+        }
+    }
+    sid.filter(|_| websocket)
+}
+
 struct Tracker {
     limits: ConnLimits,
     stats: Arc<ConnStats>,
     per_ip: Mutex<HashMap<IpAddr, (usize, TokenBucket)>>,
     live: Mutex<HashMap<u64, Weak<ConnInfo>>>,
+    upgrades: Arc<Upgrades>,
     next: AtomicU64,
 }
 
@@ -141,6 +214,7 @@ impl Tracker {
     }
 
     fn sweep(&self) {
+        self.upgrades.sweep();
         let live: Vec<Arc<ConnInfo>> = self
             .live
             .lock()
@@ -244,8 +318,9 @@ fn prepare(stream: TcpStream, limits: &ConnLimits) -> io::Result<(TcpStream, std
     Ok((TcpStream::from_std(std)?, handle))
 }
 
-/// Accepts connections on `listener` and serves `app` on each until `stop` completes. Returns the
-/// number of connections still open then; they keep being served by their own tasks.
+/// Accepts connections on `listener` and serves `app` on each until `stop` completes; connections
+/// still open then keep being served by their own tasks. WebSocket upgrades of long-polling
+/// sessions are recorded in `upgrades`.
 ///
 /// # Errors
 /// Only when accepting fails in a way that is not about one connection.
@@ -254,6 +329,7 @@ pub async fn serve(
     app: Router,
     limits: ConnLimits,
     stats: Arc<ConnStats>,
+    upgrades: Arc<Upgrades>,
     stop: impl std::future::Future<Output = ()>,
 ) -> io::Result<()> {
     let tracker = Arc::new(Tracker {
@@ -261,6 +337,7 @@ pub async fn serve(
         stats,
         per_ip: Mutex::new(HashMap::new()),
         live: Mutex::new(HashMap::new()),
+        upgrades,
         next: AtomicU64::new(1),
     });
     let sweeper = {
@@ -318,6 +395,7 @@ pub async fn serve(
             last_read_ms: AtomicU64::new(clock_ms()),
             write_blocked_since_ms: AtomicU64::new(0),
             slow_consumer: AtomicBool::new(false),
+            upgraded_sid: OnceLock::new(),
             handle,
         });
         tracker
@@ -333,10 +411,14 @@ pub async fn serve(
         let app = app.clone();
         let origins = origins.clone();
         let conn_stats = tracker.stats.clone();
+        let upgrades = tracker.upgrades.clone();
         let svc = tower::service_fn(move |mut req: Request<hyper::body::Incoming>| {
             let app = app.clone();
             let info = info.clone();
             let allowed = origin_allowed(&req, &origins);
+            if allowed && let Some(sid) = upgrade_sid(&req) {
+                upgrades.record(sid, &info);
+            }
             let conn_stats = conn_stats.clone();
             async move {
                 if !allowed {
@@ -360,4 +442,28 @@ pub async fn serve(
     }
     sweeper.abort();
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(uri: &str) -> Request<()> {
+        Request::builder().uri(uri).body(()).unwrap_or_default()
+    }
+
+    #[test]
+    fn only_websocket_requests_with_a_session_id_are_upgrades() {
+        let sid = |u: &str| upgrade_sid(&req(u)).map(str::to_owned);
+        assert_eq!(sid("/socket.io/?EIO=4&transport=websocket&sid=abc"), Some("abc".into()));
+        assert_eq!(sid("/socket.io/?sid=abc&EIO=4&transport=websocket"), Some("abc".into()));
+        assert_eq!(sid("/socket.io/?EIO=4&transport=websocket"), None, "a fresh WebSocket");
+        assert_eq!(sid("/socket.io/?EIO=4&transport=polling&sid=abc"), None, "a poll");
+        assert_eq!(sid("/rooms?transport=websocket&sid=abc"), None, "not Socket.IO");
+        assert_eq!(
+            sid(&format!("/socket.io/?transport=websocket&sid={}", "x".repeat(65))),
+            None,
+            "too long"
+        );
+    }
 }

@@ -49,9 +49,13 @@ use session::Session;
 /// Builds the Socket.IO layer with Tickstate's transport settings and registers namespace `/`.
 pub fn socket_layer(state: Arc<Hub>) -> (socketioxide::layer::SocketIoLayer, SocketIo) {
     let cfg = &state.config;
-    let (layer, io) = SocketIoBuilder::new()
-        .with_parser(ParserConfig::msgpack())
-        .transports([TransportType::Websocket])
+    let builder = SocketIoBuilder::new().with_parser(ParserConfig::msgpack());
+    let builder = if cfg.polling {
+        builder.transports([TransportType::Polling, TransportType::Websocket])
+    } else {
+        builder.transports([TransportType::Websocket])
+    };
+    let (layer, io) = builder
         .ping_interval(cfg.ping_interval)
         .ping_timeout(cfg.ping_timeout)
         .connect_timeout(cfg.connect_timeout)
@@ -74,7 +78,12 @@ async fn on_connect(s: SocketRef, State(app): State<Arc<Hub>>) {
     };
     let leave = session.clone();
     s.on_disconnect(async move |s: SocketRef, reason: SocketEnd| {
-        let conn_info = s.req_parts().extensions.get::<Arc<ConnInfo>>().cloned();
+        // A session that upgraded from long-polling still has the handshake request's parts: its
+        // WebSocket connection is the one that says whether it was a slow consumer.
+        let conn_info = app
+            .upgrades
+            .take(&s.id.to_string())
+            .or_else(|| s.req_parts().extensions.get::<Arc<ConnInfo>>().cloned());
         let why = disconnect_reason(
             reason,
             leave.end_reason.get().copied(),
