@@ -20,12 +20,12 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 use rand::Rng;
 use tickstate_server::game::star_collector;
 use tickstate_server::prelude::*;
-use tickstate_server::room::driver::{JoinSpec, NullLink, RoomDriver};
 use tickstate_server::room::{ConnId, Control, RoomPolicy, TickOutcome};
 use tickstate_server::stats::ClientStats;
 use tickstate_shared::InputMsg;
 use tickstate_shared::codec::{SharedBlock, encode_snapshot};
 use tickstate_shared::snapshot::RecordHead;
+use tickstate_testkit::room_driver::{JoinSpec, NullLink, RoomDriver};
 
 /// Engine-only rules: Star Collector's field and walls, any number of players, `statics` static
 /// entities, and an empty `tick` hook.

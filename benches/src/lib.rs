@@ -6,7 +6,7 @@
 //!   snapshot building and encoding (`snapshot`), input validation (`input`). They print encoded
 //!   bytes per entity next to the timings; [`sizes`] pins those byte counts in unit tests.
 //! - **Load test** ([`load`], binary `loadtest`): a swarm of bots in one tokio process, each a
-//!   [`tickstate_server::client::Client`] steered by a [`bot::Behaviour`]. It measures connects,
+//!   [`tickstate_testkit::client::Client`] steered by a [`bot::Behaviour`]. It measures connects,
 //!   input → acknowledging snapshot latency, snapshot jitter and missed ticks, bandwidth, errors and
 //!   its own CPU, reads the server's `/stats` (from its operator listener, [`LoadConfig::stats_url`],
 //!   as a `tickstate_shared::stats_doc::StatsDoc`) before, during and after, checks [`slo`] objectives and

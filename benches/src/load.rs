@@ -1,6 +1,6 @@
 //! The load test: many bots in one tokio process against a running server.
 //!
-//! [`run_load`] ramps up [`LoadConfig::bots`] bots (each a [`tickstate_server::client::Client`]
+//! [`run_load`] ramps up [`LoadConfig::bots`] bots (each a [`tickstate_testkit::client::Client`]
 //! driven by a [`crate::bot::Behaviour`]), lets them play for [`LoadConfig::duration`], polls the
 //! server's `/stats` meanwhile, and returns a [`LoadResult`] with per-bot and overall figures.
 //!
@@ -33,10 +33,10 @@ use std::time::{Duration, Instant};
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use serde::Serialize;
-use tickstate_server::client::{Client, ClientError, Event};
 use tickstate_shared::protocol::{ConnectAuth, events};
 use tickstate_shared::snapshot::EntityRecord;
 use tickstate_shared::{InputMsg, seq_newer};
+use tickstate_testkit::client::{Client, ClientError, Event};
 use tokio::sync::watch;
 
 use crate::bot::{BehaviourKind, BehaviourMix, BotView};

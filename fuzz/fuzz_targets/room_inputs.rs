@@ -16,7 +16,7 @@ use bytes::Bytes;
 use libfuzzer_sys::arbitrary::{Result as AResult, Unstructured};
 use libfuzzer_sys::fuzz_target;
 use tickstate_server::prelude::*;
-use tickstate_server::room::driver::{JoinSpec, RoomDriver};
+use tickstate_testkit::room_driver::{JoinSpec, RoomDriver};
 use tickstate_server::room::{ConnId, Control, LinkError, PlayerLink, RoomPolicy, TickOutcome};
 use tickstate_server::sim::movement::clamp_to_world;
 use tickstate_server::stats::ClientStats;

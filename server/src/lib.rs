@@ -15,7 +15,8 @@
 //! - [`game`]: the demo games (Star Collector), written only against the prelude.
 //! - [`room`]: the room core (no I/O: inputs in, transmits out), its seats, input queue and tick
 //!   stages; the runner that feeds it on its own thread; the registry (matchmaking, disposal,
-//!   sessions); [`room::driver`] steps a room in memory.
+//!   sessions). The room core and its runner are public so that the test kit
+//!   (`tickstate-testkit`, not published) can step a room in memory.
 //! - `hub`: the running server's shared state (game, settings, rooms, counters, the connection
 //!   registry), used by both `net` and `http`.
 //! - [`net`]: Socket.IO handlers (they only enqueue into rooms) and the accept loop with its
@@ -23,7 +24,6 @@
 //! - [`auth`]: the authenticator hook, and an HMAC JWT authenticator.
 //! - `http`: the game port's router (Socket.IO, `/healthz`, `/rooms`, the static client) and the
 //!   operator port's router (`/stats`, `/stats/clients`, `/metrics`, behind an optional token).
-//! - [`client`]: a small Socket.IO client (msgpack) for tests and load bots.
 //! - [`stats`]: counters and timings behind the operator endpoints.
 //! - [`codegen`]: TypeScript declarations generated from a game's Rust definitions.
 //!
@@ -43,7 +43,6 @@
 //! ```
 
 pub mod auth;
-pub mod client;
 pub mod codegen;
 pub mod config;
 pub mod game;

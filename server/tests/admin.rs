@@ -3,14 +3,12 @@
 //! configured, and the binary refuses an operator address open to the network without a token.
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, ChildStdout, Command, Stdio};
 use std::time::Duration;
 
-use common::{TestServer, get, get_with};
 use tickstate_server::ServerConfig;
+use tickstate_testkit::{TestServer, get, get_with};
 
 const OPERATOR_PATHS: [&str; 3] = ["/stats", "/stats/clients", "/metrics"];
 const TOKEN: &str = "s3cret-operator-token-0123456789";
@@ -39,7 +37,7 @@ async fn operator_endpoints_are_not_on_the_game_port() {
             "operator port {path}"
         );
     }
-    let clients = common::get_json(&format!("{}/stats/clients", server.admin)).await;
+    let clients = tickstate_testkit::get_json(&format!("{}/stats/clients", server.admin)).await;
     assert_eq!(clients["clients"][0]["name"], "Ada");
     server.stop().await.unwrap();
 }

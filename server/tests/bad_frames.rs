@@ -2,12 +2,10 @@
 //! it, and a healthy player keeps playing.
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::time::Duration;
 
-use common::{Raw, TestServer, packet, protocol_auth, snapshots_in, wait_stats};
 use tickstate_server::ServerConfig;
+use tickstate_testkit::{Raw, TestServer, packet, protocol_auth, snapshots_in, wait_stats};
 
 fn config() -> ServerConfig {
     ServerConfig {
@@ -18,7 +16,7 @@ fn config() -> ServerConfig {
     }
 }
 
-async fn assert_healthy(server: &TestServer, c: &mut tickstate_server::client::Client) {
+async fn assert_healthy(server: &TestServer, c: &mut tickstate_testkit::client::Client) {
     let n = snapshots_in(c, Duration::from_millis(500)).await;
     assert!(
         n >= 12,

@@ -5,11 +5,11 @@ mod common;
 
 use std::time::Duration;
 
-use common::{TestServer, wait_stats};
 use rmpv::Value;
-use tickstate_server::client::Event;
 use tickstate_shared::InputMsg;
 use tickstate_shared::snapshot::Quantizer;
+use tickstate_testkit::client::Event;
+use tickstate_testkit::{TestServer, wait_stats};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn malformed_inputs_are_rejected_and_every_input_is_accounted_for() {
@@ -159,8 +159,8 @@ async fn s1_inputs_that_name_another_player_move_nobody_else() {
 /// B9: timestamps and a `dt` field change nothing: the server's fixed dt rules.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn b9_client_timestamps_and_dt_have_no_effect() {
-    use tickstate_server::client::Client;
     use tickstate_server::prelude::*;
+    use tickstate_testkit::client::Client;
     struct Open;
     impl GameRules for Open {
         fn on_join(&mut self, ctx: &mut Ctx<'_>, _: PlayerId, _req: &JoinRequest<'_>) -> Option<Spawn> {

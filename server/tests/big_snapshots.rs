@@ -8,12 +8,12 @@ mod common;
 
 use std::time::Duration;
 
-use common::TestServer;
 use glam::Vec2;
 use tickstate_server::ServerConfig;
-use tickstate_server::client::{Client, Event};
 use tickstate_server::prelude::*;
 use tickstate_shared::ConnectAuth;
+use tickstate_testkit::TestServer;
+use tickstate_testkit::client::{Client, Event};
 
 struct Big;
 
@@ -66,7 +66,7 @@ async fn l4_big_snapshots_to_many_clients_never_block_the_tick() {
     // Clients that join and then never read again.
     let mut stalled = Vec::new();
     for _ in 0..STALLED {
-        stalled.push(common::Raw::joined(&server.base).await);
+        stalled.push(tickstate_testkit::Raw::joined(&server.base).await);
     }
     let ticks_before = server.stats().await["ticks"].as_u64().unwrap();
     let started = std::time::Instant::now();

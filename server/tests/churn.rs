@@ -1,11 +1,9 @@
 //! L2: clients joining and leaving, cleanly and abruptly: everything returns to zero.
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::time::Duration;
 
-use common::{TestServer, wait_stats};
+use tickstate_testkit::{TestServer, wait_stats};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn join_leave_cycles_leave_nothing_behind() {

@@ -1,12 +1,10 @@
 //! Connecting: the welcome, and clear refusals that create nothing.
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::{TestServer, wait_stats};
 use futures_util::{SinkExt, StreamExt};
-use tickstate_server::client::{Client, ClientError};
 use tickstate_shared::ConnectAuth;
+use tickstate_testkit::client::{Client, ClientError};
+use tickstate_testkit::{TestServer, wait_stats};
 use tokio_tungstenite::tungstenite::Message;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

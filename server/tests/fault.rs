@@ -6,13 +6,13 @@ mod common;
 
 use std::time::Duration;
 
-use common::{TestServer, get};
 use glam::Vec2;
 use tickstate_server::ServerConfig;
-use tickstate_server::client::{Client, Event, from_value};
 use tickstate_server::prelude::*;
 use tickstate_shared::protocol::Bye;
 use tickstate_shared::{ConnectAuth, InputMsg};
+use tickstate_testkit::client::{Client, Event, from_value};
+use tickstate_testkit::{TestServer, get};
 
 struct Fragile;
 

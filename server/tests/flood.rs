@@ -2,15 +2,13 @@
 //! disconnected, and nobody moves faster than max speed.
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::time::Duration;
 
-use common::{TestServer, snapshots_in, wait_stats};
-use tickstate_server::client::{Event, from_value};
 use tickstate_shared::InputMsg;
 use tickstate_shared::protocol::Bye;
 use tickstate_shared::snapshot::Quantizer;
+use tickstate_testkit::client::{Event, from_value};
+use tickstate_testkit::{TestServer, snapshots_in, wait_stats};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn b8_a_sustained_flood_is_dropped_then_disconnected() {

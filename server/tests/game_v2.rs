@@ -11,14 +11,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::skirmish::{self, AMMO, BULLET_SPEED, ChatLine, Kill, RESPAWN_AT};
-use common::{TestServer, snapshots_in, wait_stats};
 use rmpv::Value;
 use tickstate_server::ServerConfig;
 use tickstate_server::auth::jwt::HmacJwt;
-use tickstate_server::client::{Client, ClientError, Event, from_value};
 use tickstate_server::config::AuthConfig;
 use tickstate_shared::schema::FieldValue;
 use tickstate_shared::{ConnectAuth, EntityRecord, InputMsg, Quantizer, Refusal, Snapshot};
+use tickstate_testkit::client::{Client, ClientError, Event, from_value};
+use tickstate_testkit::{TestServer, snapshots_in, wait_stats};
 
 const WAIT: Duration = Duration::from_secs(5);
 const SHIP: u8 = 1;
@@ -426,6 +426,6 @@ async fn a_jwt_server_refuses_missing_forged_and_expired_credentials() {
     assert_eq!(c.welcome.game, "skirmish");
     let st = server.stats().await;
     assert_eq!(st["players"], 1, "refused connections leave nothing behind");
-    assert_eq!(common::get(&format!("{}/healthz", server.base)).await.0, 200);
+    assert_eq!(tickstate_testkit::get(&format!("{}/healthz", server.base)).await.0, 200);
     server.stop().await.unwrap();
 }

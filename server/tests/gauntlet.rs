@@ -9,15 +9,13 @@
 //! runtime thread, so the attackers' CPU use does not starve the healthy client's own runtime.
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::time::Duration;
 
-use common::{Raw, get, get_json, packet};
 use rand::{Rng, SeedableRng};
 use rmpv::Value;
-use tickstate_server::client::{Client, Event};
 use tickstate_shared::{ConnectAuth, InputMsg};
+use tickstate_testkit::client::{Client, Event};
+use tickstate_testkit::{Raw, get, get_json, packet};
 
 /// The real binary on a free port, with short timeouts so the attacks are reclaimed quickly.
 struct Binary {

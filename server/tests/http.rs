@@ -1,10 +1,8 @@
 //! The HTTP side: health, stats, the client page, and what is refused.
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::{TestServer, get, get_json, wait_stats};
 use tickstate_server::ServerConfig;
+use tickstate_testkit::{TestServer, get, get_json, wait_stats};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn healthz_answers_ok() {

@@ -2,14 +2,12 @@
 //! connections. Each is refused or reclaimed while a normal player keeps playing.
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use common::{TestServer, snapshots_in, wait_stats};
 use tickstate_server::ServerConfig;
 use tickstate_server::config::ConnLimits;
+use tickstate_testkit::{TestServer, snapshots_in, wait_stats};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
 
@@ -203,7 +201,7 @@ async fn f8_connections_that_never_send_connect_are_reclaimed() {
     for i in 0..300 {
         if i % 2 == 0 {
             // WebSocket open, Engine.IO OPEN received, no Socket.IO CONNECT.
-            ws_only.push(common::Raw::open(&server.base).await);
+            ws_only.push(tickstate_testkit::Raw::open(&server.base).await);
         } else {
             // TCP only, nothing sent.
             tcp_only.push(tcp_from("127.0.0.1", addr(&server)).await.unwrap());

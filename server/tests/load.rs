@@ -10,12 +10,12 @@ mod common;
 
 use std::time::Duration;
 
-use common::{TestServer, get_json, wait_stats};
 use glam::Vec2;
 use tickstate_server::ServerConfig;
-use tickstate_server::client::{Client, Event};
 use tickstate_server::prelude::*;
 use tickstate_shared::{ConnectAuth, InputMsg};
+use tickstate_testkit::client::{Client, Event};
+use tickstate_testkit::{TestServer, get_json, wait_stats};
 
 struct Crowd;
 

@@ -8,12 +8,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
 use std::time::Duration;
 
-use common::{TestServer, wait_stats};
 use glam::Vec2;
 use tickstate_server::ServerConfig;
-use tickstate_server::client::Event;
 use tickstate_server::prelude::*;
 use tickstate_shared::InputMsg;
+use tickstate_testkit::client::Event;
+use tickstate_testkit::{TestServer, wait_stats};
 
 struct Heavy(Arc<AtomicBool>);
 

@@ -2,15 +2,13 @@
 //! leaving removes it.
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::time::Duration;
 
-use common::{TestServer, is_message};
-use tickstate_server::client::{Event, from_value};
 use tickstate_shared::InputMsg;
 use tickstate_shared::protocol::{Left, PlayerInfo};
 use tickstate_shared::snapshot::Quantizer;
+use tickstate_testkit::client::{Event, from_value};
+use tickstate_testkit::{TestServer, is_message};
 
 const WAIT: Duration = Duration::from_secs(3);
 

@@ -5,12 +5,12 @@ mod common;
 
 use std::time::Duration;
 
-use common::{TestServer, get_json, wait_stats};
 use glam::Vec2;
 use tickstate_server::ServerConfig;
-use tickstate_server::client::Client;
 use tickstate_server::prelude::*;
 use tickstate_shared::ConnectAuth;
+use tickstate_testkit::client::Client;
+use tickstate_testkit::{TestServer, get_json, wait_stats};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn matchmaking_fills_the_fullest_room_with_a_free_seat() {
@@ -60,7 +60,7 @@ async fn players_in_different_rooms_do_not_see_each_other() {
     let a2_id = a2.welcome.id;
     let s = a1
         .wait_for(Duration::from_secs(2), "a snapshot with a2", |e| match e {
-            tickstate_server::client::Event::Snapshot { snapshot, .. }
+            tickstate_testkit::client::Event::Snapshot { snapshot, .. }
                 if snapshot.entities.iter().any(|r| r.head.id == a2_id) =>
             {
                 Some(snapshot.clone())

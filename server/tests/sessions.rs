@@ -3,15 +3,13 @@
 //! and bad tokens create nothing.
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::time::Duration;
 
-use common::{TestServer, wait_stats};
 use tickstate_server::ServerConfig;
-use tickstate_server::client::{Client, ClientError, Event, from_value};
 use tickstate_shared::protocol::Bye;
 use tickstate_shared::{ConnectAuth, InputMsg};
+use tickstate_testkit::client::{Client, ClientError, Event, from_value};
+use tickstate_testkit::{TestServer, wait_stats};
 
 const WAIT: Duration = Duration::from_secs(3);
 

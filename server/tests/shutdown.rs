@@ -1,13 +1,11 @@
 //! Graceful shutdown: every client is told, and `run` returns.
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::time::Duration;
 
-use common::TestServer;
-use tickstate_server::client::{Event, from_value};
 use tickstate_shared::protocol::Bye;
+use tickstate_testkit::TestServer;
+use tickstate_testkit::client::{Event, from_value};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shutdown_tells_every_client_then_returns() {

@@ -6,9 +6,9 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use tickstate_server::client::{Client, Event, from_value};
 use tickstate_shared::ConnectAuth;
 use tickstate_shared::protocol::Bye;
+use tickstate_testkit::client::{Client, Event, from_value};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn f7_sigterm_tells_every_client_and_exits_zero() {

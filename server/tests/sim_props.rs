@@ -23,13 +23,13 @@ use glam::Vec2;
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
 use tickstate_server::prelude::*;
-use tickstate_server::room::driver::{JoinSpec, RecordingLink, RoomDriver};
 use tickstate_server::room::{ConnId, Control, RoomPolicy, TickOutcome};
 use tickstate_server::sim::Rect;
 use tickstate_server::sim::movement::clamp_to_world;
 use tickstate_server::stats::ClientStats;
 use tickstate_shared::InputMsg;
 use tickstate_shared::seq_newer;
+use tickstate_testkit::room_driver::{JoinSpec, RecordingLink, RoomDriver};
 
 // ---- the in-memory room --------------------------------------------------------------------------
 

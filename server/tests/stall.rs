@@ -2,14 +2,12 @@
 //! the right reason, while the others play on.
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::time::Duration;
 
-use common::{Raw, TestServer, snapshots_in, wait_stats};
 use tickstate_server::ServerConfig;
-use tickstate_server::client::{Event, from_value};
 use tickstate_shared::protocol::Left;
+use tickstate_testkit::client::{Event, from_value};
+use tickstate_testkit::{Raw, TestServer, snapshots_in, wait_stats};
 
 fn config() -> ServerConfig {
     ServerConfig {

@@ -8,13 +8,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
-use common::TestServer;
 use glam::Vec2;
 use tickstate_server::ServerConfig;
-use tickstate_server::client::{Client, Event};
 use tickstate_server::config::ConnLimits;
 use tickstate_server::prelude::*;
 use tickstate_shared::{ConnectAuth, InputMsg};
+use tickstate_testkit::TestServer;
+use tickstate_testkit::client::{Client, Event};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpSocket};
 

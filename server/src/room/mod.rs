@@ -20,7 +20,6 @@
 //!    and each recipient's `tick`/`ack` (and private fields and movement) are wrapped around it.
 //! 5. **send** (runner): the queued transmits (events, snapshots, closes) go to the links.
 
-pub mod driver;
 pub mod hooks;
 pub mod input_queue;
 pub mod link;
@@ -850,6 +849,3 @@ impl Room {
         self.gauges.players.store(0, Relaxed);
     }
 }
-
-#[cfg(test)]
-mod tests;

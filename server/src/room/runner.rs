@@ -3,7 +3,7 @@
 //! [`RoomRunner`] is the one place where a room meets I/O: it feeds the room core what arrived on
 //! the room's channels, ticks it, and writes the core's transmits to the players' links (answering
 //! joins on their reply channels). [`spawn_room`] runs a runner on a thread at the room's rate;
-//! tests and benchmarks step one by hand ([`super::driver`]).
+//! tests and benchmarks step one by hand (the test kit's `RoomDriver`, in `tickstate-testkit`).
 //!
 //! Ticks start on absolute deadlines (`start + n * period`), not "sleep after work", so the rate does
 //! not drift with the work done. A late loop runs the ticks it missed back to back, but at most

@@ -204,6 +204,3 @@ impl GameRules for StarCollector {
         }
     }
 }
-
-#[cfg(test)]
-mod tests;

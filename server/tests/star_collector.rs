@@ -1,7 +1,11 @@
-//! Star Collector stepped in memory.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! Star Collector stepped in memory (the test kit's [`RoomDriver`]).
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
-use super::*;
+use tickstate_server::game::star_collector::{Scores, star_collector};
+use tickstate_server::prelude::Vec2;
+use tickstate_server::room::RoomPolicy;
+use tickstate_shared::InputMsg;
+use tickstate_testkit::RoomDriver;
 
 #[test]
 fn declaration_is_valid() {
@@ -18,11 +22,6 @@ fn declaration_is_valid() {
     );
     assert_eq!(doc.events, vec!["scores".to_owned()]);
 }
-
-use tickstate_shared::InputMsg;
-
-use crate::room::RoomPolicy;
-use crate::room::driver::RoomDriver;
 
 fn driver() -> RoomDriver {
     RoomDriver::new(&star_collector(), RoomPolicy::default(), 7).unwrap()

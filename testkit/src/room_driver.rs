@@ -1,9 +1,12 @@
-//! Driving a room in memory, without sockets, threads or a clock: the unit tests, the property
+//! Driving a room in memory, without sockets, threads or a clock: the room tests, the property
 //! tests, the fuzz targets and the tick benchmark all step rooms through this.
+//!
+//! It feeds a [`RoomRunner`] by hand what the network layer and the room thread would: joins and
+//! leaves ([`Control`]), inputs and messages ([`Inbound`]), and one tick at a time.
 //!
 //! ```
 //! use tickstate_server::game::star_collector;
-//! use tickstate_server::room::driver::RoomDriver;
+//! use tickstate_testkit::RoomDriver;
 //! use tickstate_shared::InputMsg;
 //! let mut d = RoomDriver::new(&star_collector(), Default::default(), 7).unwrap();
 //! let (conn, link, welcome) = d.join("Ada").unwrap();
@@ -23,13 +26,13 @@ use tickstate_shared::reasons::{JoinRefusal, Refusal};
 use tickstate_shared::snapshot::{RecordLayout, Snapshot};
 use tokio::sync::oneshot;
 
-use super::runner::{Inbound, RoomRunner};
-use super::{
-    ConnId, Control, InputEnvelope, JoinRequest, JoinTicket, LinkError, MessageEnvelope, PlayerLink, Room, RoomError,
-    RoomPolicy, Sessions, TickOutcome,
+use tickstate_server::room::runner::RoomRunner;
+use tickstate_server::room::{
+    ConnId, Control, Inbound, InputEnvelope, JoinRequest, JoinTicket, LinkError, MessageEnvelope, PlayerLink, Room,
+    RoomError, RoomPolicy, Sessions, TickOutcome,
 };
-use crate::rules::{ClientMessage, Game, Identity, JoinOptions};
-use crate::stats::{ClientStats, Stats};
+use tickstate_server::rules::{ClientMessage, Game, Identity, JoinOptions};
+use tickstate_server::stats::{ClientStats, Stats};
 
 /// One event as a [`RecordingLink`] received it.
 #[derive(Debug, Clone, PartialEq)]

@@ -6,8 +6,8 @@
 //! and turns packets into [`Event`]s; [`ClientSender`] queues outgoing packets to it.
 //!
 //! ```no_run
-//! # async fn demo() -> Result<(), tickstate_server::client::ClientError> {
-//! use tickstate_server::client::{Client, Event};
+//! # async fn demo() -> Result<(), tickstate_testkit::client::ClientError> {
+//! use tickstate_testkit::client::{Client, Event};
 //! use tickstate_shared::{ConnectAuth, InputMsg};
 //! let mut c = Client::connect("http://127.0.0.1:3000", &ConnectAuth::named("Ada")).await?;
 //! c.sender.input(InputMsg::new(1, 1.0, 0.0, 0)).await?;
@@ -463,4 +463,21 @@ pub fn from_value<T: serde::de::DeserializeOwned>(v: &Value) -> Result<T, Client
     let mut buf = Vec::new();
     rmpv::encode::write_value(&mut buf, v).map_err(|e| ClientError::Protocol(e.to_string()))?;
     rmp_serde::from_slice(&buf).map_err(|e| ClientError::Protocol(e.to_string()))
+}
+
+/// True when `ev` is an event (other than a snapshot) called `name`.
+pub fn is_message(ev: &Event, name: &str) -> bool {
+    matches!(ev, Event::Message { event, .. } if event == name)
+}
+
+/// How many snapshots `c` receives in `window` (other events are skipped).
+pub async fn snapshots_in(c: &mut Client, window: Duration) -> usize {
+    let end = tokio::time::Instant::now() + window;
+    let mut n = 0;
+    while let Ok(Some(ev)) = tokio::time::timeout_at(end, c.events.recv()).await {
+        if matches!(ev, Event::Snapshot { .. }) {
+            n += 1;
+        }
+    }
+    n
 }

@@ -1,18 +1,22 @@
-//! Rooms stepped tick by tick, in memory, with recording links instead of sockets.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! Rooms stepped tick by tick, in memory, with recording links instead of sockets (the test kit's
+//! [`RoomDriver`]).
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 
 use glam::Vec2;
+use tickstate_server::room::{ConnId, Control, JoinRequest, JoinTicket, RoomPolicy, TickOutcome};
+use tickstate_server::rules::{
+    Ctx, Game, GameRules, JoinRefusal, JoinRequest as RulesJoin, LeaveReason, PlayerId, PlayerInput, Refusal,
+    RulesConfig, Spawn,
+};
+use tickstate_server::sim::Rect;
+use tickstate_server::stats::{DropReason, RejectReason, Stats};
 use tickstate_shared::InputMsg;
 use tickstate_shared::protocol::{Bye, Left, Welcome};
-
-use super::driver::{JoinSpec, RecordingLink, RoomDriver};
-use super::*;
-use crate::client::from_value;
-use crate::rules::{JoinRequest as RulesJoin, RulesConfig, Spawn};
-use crate::sim::Rect;
+use tickstate_shared::reasons::ByeReason;
+use tickstate_testkit::{JoinSpec, RecordingLink, RoomDriver, from_value};
 
 type FakeLink = RecordingLink;
 
@@ -25,7 +29,7 @@ fn test_game<R: GameRules>(make: impl Fn() -> R + Send + Sync + 'static) -> Game
     .unwrap()
 }
 
-fn box_kind(ctx: &Ctx<'_>) -> crate::schema::Kind {
+fn box_kind(ctx: &Ctx<'_>) -> tickstate_server::schema::Kind {
     ctx.schema().kind(1).unwrap()
 }
 
@@ -152,7 +156,7 @@ fn join_gives_a_complete_welcome_and_an_entity() {
 
 #[test]
 fn unnamed_players_are_named_after_their_network_id() {
-    let mut h = Harness::new(crate::game::star_collector());
+    let mut h = Harness::new(tickstate_server::game::star_collector());
     let (_, _, w) = h.join("");
     let me = w.players.iter().find(|p| p.id == w.id).unwrap();
     assert_eq!(me.name, format!("Player {}", w.id));
