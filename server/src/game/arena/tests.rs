@@ -63,8 +63,16 @@ fn rewinds_are_capped_and_wrap_aware() {
     assert_eq!(r(1000, 1005, 12), (1000, 0, false), "the future is the present");
     assert_eq!(r(1000, 0, 12), (1000, 0, false), "0: not given");
     assert_eq!(r(5, 2, 12), (2, 3, false));
-    assert_eq!(r(5, u32::MAX, 12), (0, 5, false), "before the room began: its first tick");
-    assert_eq!(r(5, 5 + (1 << 31), 12), (5, 0, false), "far ahead (wrapped) is the future");
+    assert_eq!(
+        r(5, u32::MAX, 12),
+        (0, 5, false),
+        "before the room began: its first tick"
+    );
+    assert_eq!(
+        r(5, 5 + (1 << 31), 12),
+        (5, 0, false),
+        "far ahead (wrapped) is the future"
+    );
     // Across the u32 wrap of snapshot ticks.
     let now = (1u64 << 32) + 3;
     assert_eq!(r(now, u32::MAX - 1, 12), (now - 5, 5, false));
