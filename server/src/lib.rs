@@ -12,7 +12,7 @@
 //! - [`schema`]: declaring a game's state: kinds, typed fields, inputs, private fields, messages,
 //!   events, and the typed handles to them.
 //! - [`sim`]: world, movement validation, collisions, snapshot building. No async, no I/O, no clock.
-//! - [`game`]: the demo games (Star Collector), written only against the prelude.
+//! - [`game`]: the built-in games (Star Collector, Arena), written only against the prelude.
 //! - [`room`]: the room core (no I/O: inputs in, transmits out), its seats, input queue and tick
 //!   stages; the runner that feeds it on its own thread; the registry (matchmaking, disposal,
 //!   sessions). The room core and its runner are public so that the test kit

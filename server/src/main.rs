@@ -22,6 +22,14 @@ struct Args {
     /// The game to host.
     #[arg(long, env = "TICKSTATE_GAME", default_value = "star_collector", value_parser = clap::builder::PossibleValuesParser::new(game::NAMES))]
     game: String,
+    /// Arena: the furthest back a rail shot is tested for lag compensation, in milliseconds
+    /// (0 = no lag compensation). An older `view_tick` is tested at this cap and counted.
+    #[arg(long, env = "TICKSTATE_MAX_REWIND_MS", default_value_t = 200, value_parser = clap::value_parser!(u64).range(0..=1000))]
+    max_rewind_ms: u64,
+    /// Arena: how much position history each room keeps for lag compensation, in milliseconds
+    /// (at least --max-rewind-ms).
+    #[arg(long, env = "TICKSTATE_LAG_HISTORY_MS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(100..=10_000))]
+    lag_history_ms: u64,
     /// Require players to present an HMAC-SHA256 JWT (`auth.credential`) signed with this secret
     /// (at least 32 bytes; prefer the environment variable, so it does not show in `ps`).
     #[arg(long, env = "TICKSTATE_JWT_SECRET", hide_env_values = true)]
@@ -155,6 +163,23 @@ fn write_codegen(out: &std::path::Path, check: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The games' settings from the flags.
+fn game_options(args: &Args) -> anyhow::Result<game::GameOptions> {
+    anyhow::ensure!(
+        args.lag_history_ms >= args.max_rewind_ms,
+        "--lag-history-ms ({}) must be at least --max-rewind-ms ({})",
+        args.lag_history_ms,
+        args.max_rewind_ms
+    );
+    Ok(game::GameOptions {
+        arena: game::ArenaConfig {
+            max_rewind: Duration::from_millis(args.max_rewind_ms),
+            lag_history: Duration::from_millis(args.lag_history_ms),
+            ..game::ArenaConfig::default()
+        },
+    })
+}
+
 /// `--admin-bind`: an address, or `off`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum AdminBind {
@@ -203,6 +228,7 @@ async fn main() -> anyhow::Result<()> {
     if let (Some(t), Some(s)) = (args.tick_rate, args.snapshot_rate) {
         anyhow::ensure!(s <= t, "--snapshot-rate ({s}) cannot be higher than --tick-rate ({t})");
     }
+    let options = game_options(&args)?;
     let defaults = ServerConfig::default();
     let config = ServerConfig {
         tick_rate: args.tick_rate,
@@ -277,7 +303,7 @@ async fn main() -> anyhow::Result<()> {
     // The first stdout line is the game address and the second the operator address, for
     // scripts and tests that bind port 0. Both go out in one write, and a closed stdout (a reader
     // that took the first line and left) does not stop the server.
-    let game = game::by_name(&args.game).with_context(|| format!("unknown game {:?}", args.game))?;
+    let game = game::build(&args.game, &options).with_context(|| format!("unknown game {:?}", args.game))?;
     let mut lines = format!("listening on http://{addr}\n");
     tracing::info!(%addr, game = game.name(), "tickstate listening");
     let mut listeners = Listeners::new(listener);
@@ -323,5 +349,30 @@ async fn shutdown_signal() {
     tokio::select! {
         () = ctrl_c => tracing::info!("ctrl-c received"),
         () = term => tracing::info!("SIGTERM received"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_game_and_its_lag_compensation_flags_reach_the_game() {
+        let args = Args::try_parse_from(["tickstate", "--game", "arena", "--max-rewind-ms", "150"]).unwrap();
+        assert_eq!(args.game, "arena");
+        let o = game_options(&args).unwrap();
+        assert_eq!(o.arena.max_rewind, Duration::from_millis(150));
+        assert_eq!(o.arena.lag_history, Duration::from_secs(1), "the default");
+        assert_eq!(game::build(&args.game, &o).unwrap().name(), "arena");
+        let args = Args::try_parse_from(["tickstate"]).unwrap();
+        assert_eq!(args.game, "star_collector", "the default game");
+        assert_eq!(
+            game_options(&args).unwrap().arena.max_rewind,
+            Duration::from_millis(200)
+        );
+        let short = Args::try_parse_from(["tickstate", "--max-rewind-ms", "500", "--lag-history-ms", "300"]).unwrap();
+        assert!(game_options(&short).is_err(), "the history must cover the cap");
+        assert!(Args::try_parse_from(["tickstate", "--game", "chess"]).is_err());
+        assert!(Args::try_parse_from(["tickstate", "--max-rewind-ms", "5000"]).is_err());
     }
 }

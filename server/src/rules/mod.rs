@@ -20,6 +20,7 @@
 
 mod ctx;
 mod game;
+mod history;
 mod message;
 mod roster;
 
@@ -34,6 +35,7 @@ pub use crate::sim::PlayerId;
 pub(crate) use ctx::PlayerDefaults;
 pub use ctx::{Ctx, Deadline};
 pub use game::{Game, GameBuilder};
+pub use history::{PastBox, PastFrame, PositionHistory};
 pub use message::ClientMessage;
 pub(crate) use message::{Outgoing, to_msgpack_value};
 pub use roster::PlayerView;
