@@ -63,6 +63,55 @@ function recordFrames(page, id, ms) {
   );
 }
 
+/** In page A: records when the page saw a key go down and up (epoch ms, like the frames' `at`). */
+function watchKeys(page) {
+  return page.evaluate(() => {
+    window.__keyAt = { down: null, up: null };
+    const at = () => performance.timeOrigin + performance.now();
+    window.addEventListener("keydown", () => (window.__keyAt.down ??= at()), { capture: true });
+    window.addEventListener("keyup", () => (window.__keyAt.up ??= at()), { capture: true });
+  });
+}
+
+// Margins of the glide property. BACK_EPSILON covers quantization (1/65535 of the world per axis).
+// A forward step may be up to twice max_speed over that frame's time plus CATCH_UP: after a stall
+// the view fades forward onto the path it held back from (a respawn across the field is 10× that).
+const BACK_EPSILON = 0.5;
+const CATCH_UP = 60;
+
+/**
+ * Asserts that B's frames of A (`frames`, from recordFrames) glide along `axis` ("x" or "y", in the
+ * + direction): while A held the key (B's frames up to page A's keyup; B shows A later than that)
+ * never below the furthest point drawn by more than BACK_EPSILON; over the whole recording, the
+ * stop included, no step back by more than that and no jump; and progress while A held the key.
+ * Properties with margins, not timings: they hold on a busy machine. Returns the frames checked.
+ */
+function assertGlides(frames, axis, keyAt, what) {
+  const xs = frames.filter((f) => f[axis] !== null);
+  const trace = () => JSON.stringify(xs.map((f) => [Math.round(f.t), +f[axis].toFixed(1)]));
+  const held = xs.filter((f) => f.at <= keyAt.up);
+  assert.ok(held.length > 10, `${what}: B should draw frames while A holds the key (${held.length})`);
+  let furthest = -Infinity;
+  const backwards = [];
+  for (const f of held) {
+    if (f[axis] < furthest - BACK_EPSILON) backwards.push({ at: Math.round(f.t), [axis]: f[axis], furthest });
+    furthest = Math.max(furthest, f[axis]);
+  }
+  assert.deepEqual(backwards, [], `${what}: B's view of A moved against A's travel while A held the key (frames: ${trace()})`);
+  const jumps = [];
+  for (let i = 1; i < xs.length; i++) {
+    const step = xs[i][axis] - xs[i - 1][axis];
+    const dt = Math.max(xs[i].t - xs[i - 1].t, 1000 / 60);
+    if (step < -BACK_EPSILON || step > (MAX_SPEED * 2 * dt) / 1000 + CATCH_UP) jumps.push({ at: Math.round(xs[i].t), step, dt });
+  }
+  assert.deepEqual(jumps, [], `${what}: B's view of A should glide (frames: ${trace()})`);
+  // Progress: at least a third of what max_speed allows in the time held, less B's delay.
+  const progress = held.at(-1)[axis] - held[0][axis];
+  const heldInA = keyAt.up - keyAt.down;
+  assert.ok(progress > (MAX_SPEED * Math.max(0, heldInA - 500)) / 3000, `${what}: B's view of A advanced only ${progress} in ${heldInA} ms`);
+  return xs;
+}
+
 before(async () => {
   assert.ok(existsSync(`${dist}/index.html`), "dist/ is missing: run `npm run build` first (npm run test:browser does)");
   mkdirSync(artifacts, { recursive: true });
@@ -107,13 +156,7 @@ describe("Star Collector in the browser", () => {
     // Own ship: record A's frames from the key press on; B's frames at the same time.
     const framesA = recordFrames(a.page, idA, 900);
     const framesB = recordFrames(b.page, idA, 1500);
-    // When page A saw the key go down and up (epoch ms, like the frames' `at`).
-    await a.page.evaluate(() => {
-      window.__keyAt = { down: null, up: null };
-      const at = () => performance.timeOrigin + performance.now();
-      window.addEventListener("keydown", () => (window.__keyAt.down ??= at()), { capture: true });
-      window.addEventListener("keyup", () => (window.__keyAt.up ??= at()), { capture: true });
-    });
+    await watchKeys(a.page);
     await a.page.keyboard.down("ArrowRight");
     const pressedAt = Date.now();
     await sleep(1000);
@@ -156,38 +199,10 @@ describe("Star Collector in the browser", () => {
     assert.ok(movedB <= (MAX_SPEED * (keyAt.up - keyAt.down + 200)) / 1000, `moved ${movedB} in ${keyAt.up - keyAt.down} ms: faster than max_speed`);
 
     // Interpolation: B's view of A never moves against A's direction of travel, however late
-    // snapshots and frames come (a busy machine), and never jumps. Asserted as properties with
-    // margins, not timings: BACK_EPSILON covers quantization (1/65535 of the world per axis); a
-    // forward step may be up to twice max_speed over that frame's time plus CATCH_UP (after a stall
-    // the view fades forward onto the path it held back from; a respawn across the field is 10× that).
-    const BACK_EPSILON = 0.5;
-    const CATCH_UP = 60;
-    const xs = fb.filter((f) => f.x !== null);
-    writeFileSync(`${artifacts}/frames-b-sees-a.json`, JSON.stringify({ a: fa, b: fb, heldMs }));
-    const trace = () => JSON.stringify(xs.map((f) => [Math.round(f.t), +f.x.toFixed(1)]));
-    // While A holds the key (B's frames up to page A's keyup; B shows A later than that): never
-    // below the furthest right it was drawn, by more than BACK_EPSILON.
-    const held = xs.filter((f) => f.at <= keyAt.up);
-    assert.ok(held.length > 10, `B should draw frames while A holds the key (${held.length})`);
-    let furthest = -Infinity;
-    const backwards = [];
-    for (const f of held) {
-      if (f.x < furthest - BACK_EPSILON) backwards.push({ at: Math.round(f.t), x: f.x, furthest });
-      furthest = Math.max(furthest, f.x);
-    }
-    assert.deepEqual(backwards, [], `B's view of A moved against A's travel while A held the key (frames: ${trace()})`);
-    // And over the whole recording, the stop included: no step back, no jump.
-    const jumps = [];
-    for (let i = 1; i < xs.length; i++) {
-      const step = xs[i].x - xs[i - 1].x;
-      const dt = Math.max(xs[i].t - xs[i - 1].t, 1000 / 60);
-      if (step < -BACK_EPSILON || step > (MAX_SPEED * 2 * dt) / 1000 + CATCH_UP) jumps.push({ at: Math.round(xs[i].t), step, dt });
-    }
-    assert.deepEqual(jumps, [], `B's view of A should glide (frames: ${trace()})`);
-    // It made progress while A held the key: at least a third of what max_speed allows after B's delay.
-    const heldInA = keyAt.up - keyAt.down;
-    const progress = held.at(-1).x - held[0].x;
-    assert.ok(progress > (MAX_SPEED * Math.max(0, heldInA - 500)) / 3000, `B's view of A advanced only ${progress} while A held the key`);
+    // snapshots and frames come (a busy machine), and never jumps. (Right of A's spawn a wall stops
+    // it after ~100 units; the next test glides further.)
+    writeFileSync(`${artifacts}/frames-b-sees-a.json`, JSON.stringify({ a: fa, b: fb, heldMs, keyAt }));
+    assertGlides(fb, "x", keyAt, "ArrowRight");
 
     // The network as B measures it is in the hook: sane values, whatever the load.
     const net = (await hook(b.page)).net;
@@ -199,6 +214,23 @@ describe("Star Collector in the browser", () => {
     assert.ok(net.frames > 0 && net.extrapolatedFrames <= net.frames);
     assert.ok(net.extrapolationFraction >= 0 && net.extrapolationFraction <= 1);
     assert.ok(net.rttMs === null || net.rttMs >= 0);
+  });
+
+  it("holding ArrowDown in A for 1.2 s, B sees it glide down the whole way", async () => {
+    await sleep(300);
+    const from = (await hook(b.page)).rendered[idA];
+    const framesB = recordFrames(b.page, idA, 2000);
+    await watchKeys(a.page);
+    await a.page.keyboard.down("ArrowDown");
+    await sleep(1200);
+    await a.page.keyboard.up("ArrowDown");
+    const fb = await framesB;
+    const keyAt = await a.page.evaluate(() => window.__keyAt);
+    assert.ok(keyAt.down !== null && keyAt.up !== null, "page A should have seen the key go down and up");
+    writeFileSync(`${artifacts}/frames-b-sees-a-down.json`, JSON.stringify({ b: fb, keyAt }));
+    const xs = assertGlides(fb, "y", keyAt, "ArrowDown");
+    assert.ok(xs.at(-1).y - from.y > 150, `A should glide down a long way: ${from.y} -> ${xs.at(-1).y}`);
+    assert.ok(xs.every((f) => Math.abs(f.x - from.x) < 1), "holding ArrowDown should not move along x");
   });
 
   it("N toggles the net graph over the field, and ` too", async () => {
