@@ -248,4 +248,54 @@ describe("Interpolator under hostile timing (seeded, many seeds)", () => {
     expect(dry.extrapolationFraction).toBeGreaterThan(0.9);
     expect(dry.bufferMs!).toBeLessThan(0);
   });
+
+  it("after any path (turns, stops, hostile timing) it ends exactly where the entity rests", () => {
+    for (let seed = 1; seed <= SEEDS; seed++) {
+      const rnd = prng(1000 + seed);
+      const i = new Interpolator({ tickRate: 60, snapshotRate: 30, world: WORLD, teleportSpeed: 480 });
+      // Legs of 0.2 to 0.6 s in random directions (some standing still), then rest.
+      let pos = { x: 800, y: 600 };
+      const at: { x: number; y: number }[] = [];
+      let leg = { vx: 0, vy: 0, until: 0 };
+      for (let tick = 0; tick <= 300; tick++) {
+        if (tick >= leg.until) {
+          const a = rnd() * Math.PI * 2;
+          const still = rnd() < 0.3;
+          leg = { vx: still ? 0 : Math.cos(a) * 4, vy: still ? 0 : Math.sin(a) * 4, until: tick + 12 + Math.floor(rnd() * 24) };
+        }
+        if (tick < 240) pos = { x: pos.x + leg.vx, y: pos.y + leg.vy };
+        at.push(pos);
+      }
+      const timing = { ...HOSTILE, stallChance: 0.03, hitchChance: 0.1 };
+      // Hostile for 4 s (ticks up to 240, where it stops), then 1 s calm at rest.
+      const rndT = prng(seed);
+      let now = 60;
+      let pushedUpTo = -1;
+      const arrivals: { at: number; tick: number }[] = [];
+      let stallUntil = -Infinity;
+      for (let tick = 0; tick <= 300; tick += 2) {
+        const calm = tick > 240;
+        if (!calm && rndT() < timing.dropChance) continue;
+        let t = tick * TICK_MS + 40 + (calm ? 0 : (rndT() * 2 - 1) * timing.jitterMs);
+        if (t < stallUntil) t = stallUntil;
+        else if (!calm && rndT() < timing.stallChance) t = stallUntil = t + 500;
+        arrivals.push({ at: t, tick });
+      }
+      arrivals.sort((a, b) => a.at - b.at);
+      let k = 0;
+      let drawn = { x: 0, y: 0 };
+      while (now < 300 * TICK_MS + 1500) {
+        while (k < arrivals.length && arrivals[k]!.at <= now) {
+          const tick = arrivals[k++]!.tick;
+          pushedUpTo = Math.max(pushedUpTo, tick);
+          i.push(snapshot(tick, 0, [entity(7, 2, at[tick]!.x, at[tick]!.y)]), now);
+        }
+        drawn = i.sample(now).get(7)!;
+        now += rndT() < timing.hitchChance && now < 240 * TICK_MS ? 100 + rndT() * 150 : 16;
+      }
+      const rest = entity(7, 2, at[300]!.x, at[300]!.y);
+      expect(pushedUpTo).toBe(300);
+      expect(Math.hypot(drawn.x - rest.x, drawn.y - rest.y), `seed ${seed}: ${JSON.stringify([drawn, rest])}`).toBeLessThan(1e-3);
+    }
+  });
 });
