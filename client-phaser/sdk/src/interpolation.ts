@@ -2,19 +2,34 @@
  * Interpolation of other entities between snapshots.
  *
  * Snapshots arrive at `snapshot_rate`, unevenly. Drawing them as they come would make other ships
- * jerk; instead the client draws the world as it was a little in the past (by default two snapshot
- * intervals), where it almost always has a snapshot on each side, and blends between them.
+ * jerk; instead the client draws the world as it was a little in the past, where it almost always
+ * has a snapshot on each side, and blends between them. How far in the past adapts to the network
+ * (a jitter buffer): the delay is `delayIntervals` snapshot intervals plus `jitterFactor` times the
+ * measured arrival jitter, at most `maxDelayMs`.
  *
  * Timing uses the server's tick numbers, not arrival times: a snapshot of tick `t` stands for server
  * time `t / tick_rate` s. The client keeps an estimate of `server time - local time`, taken from the
- * least-delayed snapshot of the last second (network delay only ever adds), and slews its render
- * clock toward it by at most a few percent, so jitter and late snapshots never make it jump.
+ * least-delayed snapshot of the last second (network delay only ever adds); how much later than
+ * that each snapshot arrives is its lateness, and the jitter is a high quantile of the lateness,
+ * tracked by an asymmetric moving average (it rises quickly and falls slowly).
+ *
+ * The render clock is monotonic: it never runs backwards. It advances with local time at a rate
+ * slewed between `1 - maxSlew` and `1 + maxSlew` toward its target (estimated server time minus the
+ * delay), so a changed delay or estimate changes its speed, never its direction; only a target more
+ * than `resyncMs` ahead makes it jump (forward), and one more than `resyncMs` behind slows it to half
+ * speed until it is caught up.
  *
  * When the render time runs past the newest snapshot (one is late or lost) entities keep moving
- * along their last velocity for a short while, then hold. An entity that moves further between two
- * snapshots than it could (a respawned star) jumps instead of gliding across the field. Entities
- * appear when the render time reaches the first snapshot that holds them and vanish when it reaches
- * the first one that does not.
+ * along their last velocity for at most `maxExtrapolationMs`, then hold. When the late snapshot then
+ * shows another path, the entity does not jump back to it: the difference between where it was drawn
+ * and where the true path has it becomes a visual offset that fades over `correctionMs`, and the fade
+ * never moves it against its direction of motion (the fade along that direction may take back at
+ * most half of the entity's own progress in a frame: it slows down and lets the true path catch up).
+ * Only an entity that has stood still for a while fades back freely; offsets over `snapDistance` snap.
+ *
+ * An entity that moves further between two snapshots than it could (a respawned star) jumps instead of
+ * gliding across the field. Entities appear when the render time reaches the first snapshot that
+ * holds them and vanish when it reaches the first one that does not.
  *
  * Every numeric field of the schema is blended too (angles the short way round, velocities per
  * component); flags take the later snapshot's value. Entities with a velocity field (projectiles,
@@ -51,15 +66,22 @@ export interface InterpolatorOptions {
   readonly radiusOf?: (kind: number) => number;
   /** How long to extrapolate an entity with a velocity field, ms. Default 250. */
   readonly maxCoastMs?: number;
-  /** Render delay in snapshot intervals. Default 2. */
+  /**
+   * Base render delay in snapshot intervals, the delay on a network without jitter. Default 2. It
+   * should be at least one interval plus half the smoothing window (one interval plus one, by default).
+   */
   readonly delayIntervals?: number;
+  /** The delay adds this many times the measured arrival jitter. Default 1.5; 0 turns adapting off. */
+  readonly jitterFactor?: number;
+  /** Most render delay, ms, however large the jitter. Default max(250, the base delay). */
+  readonly maxDelayMs?: number;
   /** How long to extrapolate past the newest snapshot before holding, in ms. Default 100. */
   readonly maxExtrapolationMs?: number;
   /** Moves faster than this (units/s) between two snapshots are jumps, not glides. Default 1500. */
   readonly teleportSpeed?: number;
-  /** How fast the render clock may be slewed, as a fraction of real time. Default 0.05. */
+  /** How far the render clock's rate may differ from real time, as a fraction. Default 0.1. */
   readonly maxSlew?: number;
-  /** Offset errors larger than this (ms) are fixed at once instead of slewed. Default 250. */
+  /** A render clock more than this (ms) behind its target jumps forward instead of slewing. Default 250. */
   readonly resyncMs?: number;
   /**
    * Width of the smoothing window, ms (default: two snapshot intervals; 0 turns it off). The drawn
@@ -67,6 +89,34 @@ export interface InterpolatorOptions {
    * half of it must fit in the render delay.
    */
   readonly smoothingMs?: number;
+  /** Time for a correction (late data moved the path under a drawn entity) to fade, ≈95%, ms. Default 150. */
+  readonly correctionMs?: number;
+  /** Corrections larger than this (world units) snap instead of fading. Default: `teleportSpeed` × 0.1 s. */
+  readonly snapDistance?: number;
+}
+
+/** What the interpolator measured, for a net graph, the HUD and tests. */
+export interface InterpolationStats {
+  /** Render delay now (base + `jitterFactor` × jitter, at most `maxDelayMs`), ms. */
+  readonly delayMs: number;
+  /** Snapshot arrival jitter: how much later than the least-delayed one snapshots arrive (a high quantile), ms. */
+  readonly jitterMs: number;
+  /** Snapshots received in the last second. */
+  readonly snapshotRate: number;
+  /** How far the newest snapshot is ahead of the render time, ms (negative: extrapolating); null before any. */
+  readonly bufferMs: number | null;
+  /** Fraction of the frames of the last second that extrapolated past the newest snapshot (0..1). */
+  readonly extrapolationFraction: number;
+  /** Frames that extrapolated, since the start. */
+  readonly extrapolatedFrames: number;
+  /** Frames drawn (`sample` calls with a snapshot), since the start. */
+  readonly frames: number;
+  /** Times late data moved the path under a drawn entity and the difference was faded out. */
+  readonly corrections: number;
+  /** Corrections too large to fade, drawn at once. */
+  readonly snaps: number;
+  /** Snapshots ignored because they were not newer than the newest held (late, out of order). */
+  readonly stale: number;
 }
 
 /** Samples taken across the smoothing window. */
@@ -86,18 +136,53 @@ interface OffsetSample {
   readonly offset: number;
 }
 
+/** What was drawn of one entity last frame, and its fading correction. */
+interface Display {
+  /** Drawn position. */
+  x: number;
+  y: number;
+  /** The true (interpolated or extrapolated) position at the same render time. */
+  rx: number;
+  ry: number;
+  /** Correction offset: drawn - true. */
+  ox: number;
+  oy: number;
+  /** Unit direction of its last motion (0, 0 before any). */
+  dx: number;
+  dy: number;
+  /** Wall time it has stood still on interpolated (not extrapolated) data, ms. */
+  stillMs: number;
+}
+
 const OFFSET_WINDOW_MS = 1000;
 const BUFFER_MS = 1000;
+/** The render clock closes a gap to its target with this time constant (then capped by `maxSlew`). */
+const SLEW_TIME_MS = 200;
+/** Rate cut of a render clock far ahead of its target. */
+const CATCH_UP_SLEW = 0.5;
+/** Jitter tracker gains: a lateness above the estimate pulls it up this much, one below pulls it down. */
+const JITTER_RISE = 0.1;
+const JITTER_FALL = 0.02;
+/** A fade may take back at most this fraction of an entity's own progress along its motion per frame. */
+const FADE_SHARE = 0.5;
+/** An entity still for this long on interpolated data has stopped: its correction may fade backwards. */
+const STILL_MS = 100;
+/** Frames remembered for the extrapolation fraction. */
+const FRAME_WINDOW_MS = 1000;
 
 export class Interpolator {
   private readonly msPerTick: number;
-  /** Render delay behind the estimated server time, ms. */
-  readonly delayMs: number;
+  /** Render delay without jitter, ms. */
+  readonly baseDelayMs: number;
+  private readonly jitterFactor: number;
+  private readonly maxDelayMs: number;
   private readonly maxExtrapolationMs: number;
   private readonly teleportSpeed: number;
   private readonly maxSlew: number;
   private readonly resyncMs: number;
   private readonly smoothingMs: number;
+  private readonly correctionMs: number;
+  private readonly snapDistance: number;
   private readonly world: World;
   private readonly fieldsByKind = new Map<number, readonly FieldDoc[]>();
   /** Kind → name of its velocity field, for kinds that have one. */
@@ -109,18 +194,36 @@ export class Interpolator {
   private samples: OffsetSample[] = [];
   /** Current estimate of (server time - local time), ms; null before the first snapshot. */
   private offset: number | null = null;
-  private target = 0;
-  private lastSampleAt: number | null = null;
-  private lastRenderTime = -Infinity;
+  /** Arrival jitter estimate, ms. */
+  private jitter = 0;
+  /** Render clock: server time drawn (ms) at local time `clockAt`. */
+  private clockT: number | null = null;
+  private clockAt = 0;
+  /** Latest local time seen (push or sample). */
+  private latestNow = -Infinity;
+  private arrivals: number[] = [];
+  /** Per-entity drawing state. */
+  private display = new Map<number, Display>();
+  /** Render time and local time of the last `sample`. */
+  private lastSampleT: number | null = null;
+  private lastSampleNow: number | null = null;
+  /** A snapshot came since the last `sample` (the path under the drawn entities may have moved). */
+  private dataChanged = false;
+  private recentFrames: { at: number; extrapolated: boolean }[] = [];
+  private counts = { frames: 0, extrapolated: 0, corrections: 0, snaps: 0, stale: 0 };
 
   constructor(options: InterpolatorOptions) {
     this.msPerTick = 1000 / options.tickRate;
-    this.delayMs = ((options.delayIntervals ?? 2) * 1000) / options.snapshotRate;
+    this.baseDelayMs = ((options.delayIntervals ?? 2) * 1000) / options.snapshotRate;
+    this.jitterFactor = Math.max(0, options.jitterFactor ?? 1.5);
+    this.maxDelayMs = Math.max(this.baseDelayMs, options.maxDelayMs ?? 250);
     this.maxExtrapolationMs = options.maxExtrapolationMs ?? 100;
     this.teleportSpeed = options.teleportSpeed ?? 1500;
-    this.maxSlew = options.maxSlew ?? 0.05;
+    this.maxSlew = Math.min(0.5, Math.max(0, options.maxSlew ?? 0.1));
     this.resyncMs = options.resyncMs ?? 250;
     this.smoothingMs = Math.max(0, options.smoothingMs ?? 2000 / options.snapshotRate);
+    this.correctionMs = Math.max(1, options.correctionMs ?? 150);
+    this.snapDistance = options.snapDistance ?? this.teleportSpeed * 0.1;
     this.world = options.world;
     this.radiusOf = options.radiusOf ?? (() => 0);
     this.maxCoastMs = options.maxCoastMs ?? 250;
@@ -129,6 +232,16 @@ export class Interpolator {
       const vel = k.fields.find((f) => f.type === "velocity");
       if (vel) this.velocityField.set(k.id, vel.name);
     }
+  }
+
+  /** Render delay behind the estimated server time now, ms (adapts to the jitter). */
+  get delayMs(): number {
+    return Math.min(this.maxDelayMs, this.baseDelayMs + this.jitterFactor * this.jitter);
+  }
+
+  /** Measured snapshot arrival jitter, ms. */
+  get jitterMs(): number {
+    return this.jitter;
   }
 
   /** Snapshots held. */
@@ -146,13 +259,38 @@ export class Interpolator {
     return this.offset;
   }
 
+  /** What was measured so far (snapshot rate over the second before the latest time seen). */
+  stats(): InterpolationStats {
+    const now = this.latestNow;
+    while (this.arrivals.length > 0 && this.arrivals[0]! <= now - 1000) this.arrivals.shift();
+    while (this.recentFrames.length > 0 && this.recentFrames[0]!.at <= now - FRAME_WINDOW_MS) this.recentFrames.shift();
+    const recent = this.recentFrames;
+    const newest = this.frames.at(-1);
+    return {
+      delayMs: this.delayMs,
+      jitterMs: this.jitter,
+      snapshotRate: this.arrivals.length,
+      bufferMs: newest && this.lastSampleT !== null ? newest.time - this.lastSampleT : null,
+      extrapolationFraction: recent.length === 0 ? 0 : recent.filter((f) => f.extrapolated).length / recent.length,
+      extrapolatedFrames: this.counts.extrapolated,
+      frames: this.counts.frames,
+      corrections: this.counts.corrections,
+      snaps: this.counts.snaps,
+      stale: this.counts.stale,
+    };
+  }
+
   /**
    * Adds a snapshot received at local time `now` (ms). Snapshots not newer than the newest held are
    * ignored (the server sends ticks in increasing order; anything else is stale).
    */
   push(snapshot: Snapshot, now: number): void {
+    this.latestNow = Math.max(this.latestNow, now);
     const newest = this.frames.at(-1);
-    if (newest && snapshot.tick <= newest.tick) return;
+    if (newest && snapshot.tick <= newest.tick) {
+      this.counts.stale++;
+      return;
+    }
     const time = snapshot.tick * this.msPerTick;
     const entities = new Map<number, EntityState>();
     for (const e of snapshot.entities) entities.set(e.id, e);
@@ -163,32 +301,46 @@ export class Interpolator {
     this.frames.push({ tick: snapshot.tick, time, entities, teleported });
     // Keep a second of history, and always at least two frames.
     while (this.frames.length > 2 && this.frames[0]!.time < time - BUFFER_MS) this.frames.shift();
+    this.dataChanged = true;
+    this.arrivals.push(now);
 
-    this.samples.push({ at: now, offset: time - now });
+    const offset = time - now;
+    this.samples.push({ at: now, offset });
     while (this.samples.length > 1 && this.samples[0]!.at < now - OFFSET_WINDOW_MS) this.samples.shift();
     let best = -Infinity;
     for (const s of this.samples) best = Math.max(best, s.offset);
-    this.target = best;
-    if (this.offset === null || Math.abs(this.target - this.offset) > this.resyncMs) {
-      this.offset = this.target;
-      this.lastRenderTime = -Infinity;
+    if (this.offset !== null) {
+      // Lateness against the least-delayed snapshot; the jitter tracks a high quantile of it.
+      const late = Math.max(0, best - offset);
+      this.jitter += (late - this.jitter) * (late > this.jitter ? JITTER_RISE : JITTER_FALL);
     }
+    this.offset = best;
   }
 
-  /** Server time (ms) drawn at local time `now`; null before the first snapshot. */
+  /**
+   * Server time (ms) drawn at local time `now`; null before the first snapshot. Never less than it
+   * returned before (the clock only changes its rate, or jumps forward after a long gap).
+   */
   renderTime(now: number): number | null {
     if (this.offset === null) return null;
-    if (this.lastSampleAt !== null) {
-      const elapsed = Math.max(0, now - this.lastSampleAt);
-      const step = elapsed * this.maxSlew;
-      const diff = this.target - this.offset;
-      this.offset += Math.max(-step, Math.min(step, diff));
+    this.latestNow = Math.max(this.latestNow, now);
+    const target = now + this.offset - this.delayMs;
+    if (this.clockT === null) {
+      this.clockT = target;
+      this.clockAt = now;
+      return target;
     }
-    this.lastSampleAt = now;
-    // Never run backwards, even when the estimate is lowered.
-    const t = Math.max(now + this.offset - this.delayMs, this.lastRenderTime);
-    this.lastRenderTime = t;
-    return t;
+    const elapsed = Math.max(0, now - this.clockAt);
+    this.clockAt = Math.max(this.clockAt, now);
+    const err = target - (this.clockT + elapsed);
+    if (err > this.resyncMs) {
+      this.clockT = target; // far behind (the tab slept): jump forward
+    } else {
+      const slowest = err < -this.resyncMs ? CATCH_UP_SLEW : this.maxSlew;
+      const rate = 1 + Math.max(-slowest, Math.min(this.maxSlew, err / SLEW_TIME_MS));
+      this.clockT += elapsed * rate;
+    }
+    return this.clockT;
   }
 
   /** Render tick (fractional) at local time `now`, or null. Advances the render clock like `sample`. */
@@ -197,16 +349,92 @@ export class Interpolator {
     return t === null ? null : t / this.msPerTick;
   }
 
-  /** Positions of every entity to draw at local time `now` (ms). */
+  /**
+   * Positions of every entity to draw at local time `now` (ms): the smoothed path at the render
+   * time, plus the fading correction of each entity whose path late data moved.
+   */
   sample(now: number): Map<number, RenderedEntity> {
-    const out = new Map<number, RenderedEntity>();
     const t = this.renderTime(now);
-    if (t === null || this.frames.length === 0) return out;
-    return this.sampleSmoothed(t, out);
+    const newest = this.frames.at(-1);
+    if (t === null || !newest) return new Map();
+    const raw = this.sampleSmoothed(t);
+
+    const extrapolated = t + this.smoothingMs / 2 > newest.time;
+    this.counts.frames++;
+    if (extrapolated) this.counts.extrapolated++;
+    this.recentFrames.push({ at: now, extrapolated });
+
+    const prevT = this.lastSampleT;
+    const wallMs = this.lastSampleNow === null ? 0 : Math.max(0, now - this.lastSampleNow);
+    const renderMs = prevT === null ? 0 : t - prevT;
+    // The path at the last frame's render time, as the data now has it.
+    const before = this.dataChanged && prevT !== null ? this.sampleSmoothed(prevT) : null;
+    this.dataChanged = false;
+    this.lastSampleT = t;
+    this.lastSampleNow = now;
+
+    const fade = Math.exp((-3 * wallMs) / this.correctionMs);
+    const out = new Map<number, RenderedEntity>();
+    const display = new Map<number, Display>();
+    for (const [id, r] of raw) {
+      const d = this.display.get(id);
+      const p = before ? before.get(id) : d ? { x: d.rx, y: d.ry } : undefined;
+      if (!d || !p) {
+        display.set(id, { x: r.x, y: r.y, rx: r.x, ry: r.y, ox: 0, oy: 0, dx: 0, dy: 0, stillMs: 0 });
+        out.set(id, r);
+        continue;
+      }
+      // Offset from the drawn position to the (maybe revised) true path at the last frame.
+      let ox = d.x - p.x;
+      let oy = d.y - p.y;
+      if (before && Math.hypot(ox - d.ox, oy - d.oy) > 1e-3) this.counts.corrections++;
+      const mx = r.x - p.x;
+      const my = r.y - p.y;
+      const moved = Math.hypot(mx, my);
+      if (moved > this.snapDistance + (this.teleportSpeed * Math.max(0, renderMs)) / 1000) {
+        ox = 0; // the entity itself jumped (respawn, teleport): no correction across it
+        oy = 0;
+      } else if (Math.hypot(ox, oy) > this.snapDistance) {
+        this.counts.snaps++;
+        ox = 0;
+        oy = 0;
+      }
+      let dx = d.dx;
+      let dy = d.dy;
+      let stillMs = d.stillMs;
+      if (moved > 1e-9) {
+        dx = mx / moved;
+        dy = my / moved;
+        stillMs = 0;
+      } else if (!extrapolated) {
+        stillMs += wallMs;
+      }
+      let nx = ox * fade;
+      let ny = oy * fade;
+      if (stillMs < STILL_MS && (dx !== 0 || dy !== 0)) {
+        // Never fade against the motion faster than a share of the entity's own progress.
+        const along = (nx - ox) * dx + (ny - oy) * dy;
+        const allowed = Math.max(0, mx * dx + my * dy) * FADE_SHARE;
+        if (along < -allowed) {
+          const excess = -allowed - along;
+          nx += excess * dx;
+          ny += excess * dy;
+        }
+      }
+      if (Math.abs(nx) < 1e-4) nx = 0;
+      if (Math.abs(ny) < 1e-4) ny = 0;
+      const x = r.x + nx;
+      const y = r.y + ny;
+      display.set(id, { x, y, rx: r.x, ry: r.y, ox: nx, oy: ny, dx, dy, stillMs });
+      out.set(id, nx === 0 && ny === 0 ? r : { ...r, x, y });
+    }
+    this.display = display;
+    return out;
   }
 
   /**
-   * Positions at server time `t`, averaged over the smoothing window around it.
+   * Positions at server time `t`, averaged over the smoothing window around it. Does not move the
+   * render clock and adds no correction.
    *
    * Why: the server moves a ship one step per input it applies, and inputs reach it unevenly (a
    * late one waits for the next tick, which then applies two), so the path in the snapshots has
@@ -307,14 +535,20 @@ export class Interpolator {
     return out;
   }
 
-  /** Forgets every snapshot and the clock estimate (after a reconnect). */
+  /** Forgets every snapshot, the clock and the jitter estimates (after a reconnect); the counts stay. */
   reset(): void {
     this.frames = [];
     this.samples = [];
     this.offset = null;
-    this.target = 0;
-    this.lastSampleAt = null;
-    this.lastRenderTime = -Infinity;
+    this.jitter = 0;
+    this.clockT = null;
+    this.clockAt = 0;
+    this.arrivals = [];
+    this.display = new Map();
+    this.lastSampleT = null;
+    this.lastSampleNow = null;
+    this.dataChanged = false;
+    this.recentFrames = [];
   }
 
   /** Blends the fields of two records of one entity (`alpha` 0 = a, 1 = b). */

@@ -60,6 +60,21 @@ export interface Correction {
   readonly replayed: number;
 }
 
+/** Corrections smaller than this (world units) are quantization, not counted. */
+const NOTICEABLE = 0.05;
+
+/** What reconciliation did so far, for a net graph and tests. */
+export interface PredictionStats {
+  /** Reconciliations that moved the prediction noticeably and were faded out over `smoothingMs`. */
+  readonly smoothed: number;
+  /** Reconciliations too large to fade (over `snapDistance`, or a teleport) that snapped. */
+  readonly snapped: number;
+  /** Error of the last noticeable correction, world units (0 before any). */
+  readonly lastError: number;
+  /** Size of the visual offset still fading, world units. */
+  readonly offset: number;
+}
+
 export class Predictor {
   readonly world: World;
   /** The movement constants of `welcome`. */
@@ -78,6 +93,9 @@ export class Predictor {
   /** Visual offset from corrections, decaying to zero. */
   private offX = 0;
   private offY = 0;
+  private smoothedCount = 0;
+  private snappedCount = 0;
+  private lastErrorValue = 0;
 
   constructor(world: World, movement: Movement, options: PredictorOptions = {}) {
     this.world = world;
@@ -117,6 +135,11 @@ export class Predictor {
   /** The current visual correction offset. */
   get offset(): Vec2 {
     return { x: this.offX, y: this.offY };
+  }
+
+  /** Corrections faded and snapped so far, and the offset still fading. */
+  get stats(): PredictionStats {
+    return { smoothed: this.smoothedCount, snapped: this.snappedCount, lastError: this.lastErrorValue, offset: Math.hypot(this.offX, this.offY) };
   }
 
   /** The unacknowledged inputs, oldest first. */
@@ -189,6 +212,11 @@ export class Predictor {
     if (snapped) {
       this.offX = 0;
       this.offY = 0;
+    }
+    if (snapped || error > NOTICEABLE) {
+      if (snapped) this.snappedCount++;
+      else this.smoothedCount++;
+      this.lastErrorValue = error;
     }
     return { error, snapped, replayed: this.pending.length };
   }

@@ -19,9 +19,9 @@
  */
 import { encodeInput, type InputFields } from "./codec";
 import { FixedStep } from "./fixed-step";
-import { Interpolator, type RenderedEntity } from "./interpolation";
+import { Interpolator, type InterpolationStats, type InterpolatorOptions, type RenderedEntity } from "./interpolation";
 import { clampDirection, type Vec2 } from "./movement";
-import { Predictor, type Correction, type PredictStep } from "./prediction";
+import { Predictor, type Correction, type PredictionStats, type PredictorOptions, type PredictStep } from "./prediction";
 import {
   nextSeq,
   seqNewer,
@@ -68,6 +68,37 @@ export interface ResumeReport {
   readonly givenUp: number;
 }
 
+/**
+ * The network as the client sees it, for a net graph, the HUD and tests: the interpolator's
+ * measurements (delay, jitter, snapshot rate, extrapolation) plus the round trip and reconciliation.
+ */
+export interface NetStats extends InterpolationStats {
+  /** Round-trip time (the connection's pings), ms; null when not known. */
+  readonly rttMs: number | null;
+  /** Inputs sent and not yet acknowledged. */
+  readonly pendingInputs: number;
+  /** Reconciliation of your own entity. */
+  readonly prediction: PredictionStats;
+}
+
+/** Interpolator settings a game may tune (the rest come from `welcome`). */
+export type InterpolationTuning = Partial<
+  Pick<
+    InterpolatorOptions,
+    | "delayIntervals"
+    | "jitterFactor"
+    | "maxDelayMs"
+    | "maxExtrapolationMs"
+    | "maxSlew"
+    | "resyncMs"
+    | "smoothingMs"
+    | "correctionMs"
+    | "snapDistance"
+    | "teleportSpeed"
+    | "maxCoastMs"
+  >
+>;
+
 /** Why input is paused (null: it is not). */
 export type InputPause = "resuming" | "stalled" | null;
 
@@ -92,6 +123,13 @@ export interface SessionOptions {
   readonly radiusOf?: (kind: number) => number;
   /** No snapshot for this long (ms) pauses input: the link is likely dead. Default 300. */
   readonly stallMs?: number;
+  /**
+   * Reconciliation of your entity: `smoothingMs` (a correction fades over it, default 100) and
+   * `snapDistance` (larger ones snap, default max(4·radius, max_speed/4)). `step` is the option above.
+   */
+  readonly prediction?: Omit<PredictorOptions, "step">;
+  /** Interpolation of everyone else: delay, jitter buffer, extrapolation, fading (see {@link InterpolatorOptions}). */
+  readonly interpolation?: InterpolationTuning;
   /** Most inputs sent again after a resume. Default {@link maxResendFor}(tick_rate). */
   readonly maxResend?: number;
   /**
@@ -146,7 +184,10 @@ export class GameSession {
     this.id = welcome.id;
     this.send = send;
     for (const p of welcome.players) this.names.set(p.id, p.name);
-    this.predictor = new Predictor(welcome.world, welcome.movement, options.step ? { step: options.step } : {});
+    this.predictor = new Predictor(welcome.world, welcome.movement, {
+      ...options.prediction,
+      ...(options.step ? { step: options.step } : {}),
+    });
     this.interp = new Interpolator({
       tickRate: welcome.tick_rate,
       snapshotRate: welcome.snapshot_rate,
@@ -156,6 +197,7 @@ export class GameSession {
       // Anything more than twice as fast as a player can go is a jump (a respawned star); entities
       // with a velocity field coast along it and are not judged by this.
       teleportSpeed: welcome.movement.max_speed * 2,
+      ...options.interpolation,
     });
     this.clock = new FixedStep(welcome.tick_rate);
   }
@@ -247,13 +289,24 @@ export class GameSession {
     Object.assign(a.fields, fields);
   }
 
-  /** Render delay of other entities, ms. */
+  /** Render delay of other entities now, ms (it adapts to the snapshot arrival jitter). */
   get interpolationDelayMs(): number {
     return this.interp.delayMs;
   }
 
+  /**
+   * What the client measures of the network: the interpolator's stats (as of the latest time it was
+   * given), reconciliation, and `rttMs` as passed in (the session has no socket: pass `Connection.rtt`).
+   */
+  netStats(rttMs: number | null = null): NetStats {
+    return { ...this.interp.stats(), rttMs, pendingInputs: this.predictor.pendingCount, prediction: this.predictor.stats };
+  }
+
   onSnapshot(snapshot: Snapshot, now: number): void {
-    if (this.newestTick !== null && snapshot.tick <= this.newestTick) return; // stale
+    if (this.newestTick !== null && snapshot.tick <= this.newestTick) {
+      this.interp.push(snapshot, now); // stale: ignored there too, but counted in netStats
+      return;
+    }
     this.newestTick = snapshot.tick;
     this.lastSnapshotAt = now;
     this.ack = snapshot.ack;

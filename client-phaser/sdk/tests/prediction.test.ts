@@ -135,4 +135,82 @@ describe("Predictor", () => {
     for (let seq = 1; seq <= 20; seq++) p.applyInput([seq, 0, 0, 0]);
     expect(p.pendingCount).toBe(8);
   });
+
+  describe("after a stall (no snapshots for 500 ms, then a burst)", () => {
+    /**
+     * 60 Hz inputs to the right; the server answers 6 inputs behind with a snapshot every 2 ticks,
+     * except for a 500 ms stall, after which its held snapshots arrive in one frame. The server lost
+     * `lost` of the inputs sent during the stall. Returns the drawn x of every 16.7 ms frame.
+     */
+    function stall(lost: number, options: ConstructorParameters<typeof Predictor>[2] = {}) {
+      const server = new FakeServer({ x: 300, y: 600 });
+      const p = new Predictor(world, movement, options);
+      p.reconcile(0, server.seen());
+      const queue: number[] = [];
+      const held: [number, Vec2][] = [];
+      const xs: number[] = [];
+      const corrections: ReturnType<Predictor["reconcile"]>[] = [];
+      let dropped = 0;
+      for (let seq = 1; seq <= 120; seq++) {
+        p.applyInput([seq, 1, 0, 0]);
+        queue.push(seq);
+        const stalled = seq > 30 && seq <= 60;
+        if (queue.length > 6) {
+          const s = queue.shift()!;
+          if (stalled && dropped < lost) {
+            dropped++;
+            server.ack = s; // processed, but not applied (over the burst limit)
+          } else server.apply(s, 1, 0);
+        }
+        if (seq % 2 === 0) {
+          if (stalled) held.push([server.ack, server.seen()]);
+          else {
+            for (const [ack, at] of held.splice(0)) corrections.push(p.reconcile(ack, at));
+            corrections.push(p.reconcile(server.ack, server.seen()));
+          }
+        }
+        p.advance(1000 / 60);
+        xs.push(p.renderPosition()!.x);
+      }
+      return { xs, corrections, p, server };
+    }
+
+    it("fades a small error out over a few frames: no visible jump, never a step back", () => {
+      const { xs, corrections, p, server } = stall(2); // 8 units off
+      const big = corrections.filter((c) => c.error > 1);
+      expect(big.length).toBeGreaterThan(0);
+      expect(big.every((c) => !c.snapped)).toBe(true);
+      const steps = xs.slice(1).map((x, k) => x - xs[k]!);
+      // A step is 4 units; the fade adds at most a little to the slowdown, and never reverses it.
+      expect(Math.min(...steps)).toBeGreaterThan(0);
+      expect(Math.max(...steps)).toBeLessThan(4 + 0.01);
+      expect(Math.max(...steps.slice(61)) - Math.min(...steps.slice(61))).toBeLessThan(4);
+      // Faded out by the end; prediction agrees with the server again.
+      expect(Math.hypot(p.offset.x, p.offset.y)).toBeLessThan(0.05); // quantization only
+      expect(p.stats.smoothed).toBeGreaterThan(0);
+      expect(p.stats.snapped).toBe(0);
+      expect(p.stats.lastError).toBeCloseTo(8, 0);
+      expect(Math.abs(p.position!.x - (server.pos.x + 6 * 4))).toBeLessThan(0.05);
+    });
+
+    it("snaps a large error at once", () => {
+      const { xs, corrections, p } = stall(25); // 100 units off, over the default 65
+      const snap = corrections.find((c) => c.snapped);
+      expect(snap).toBeDefined();
+      // The burst's snapshots each add 8 units; the sum passes the default 65 and snaps.
+      expect(corrections.reduce((sum, c) => sum + c.error, 0)).toBeGreaterThan(65);
+      const steps = xs.slice(1).map((x, k) => x - xs[k]!);
+      expect(Math.min(...steps)).toBeLessThan(-50); // one jump back, not a slow slide
+      expect(p.stats.snapped).toBe(1);
+      expect(Math.hypot(p.offset.x, p.offset.y)).toBeLessThan(0.05);
+    });
+
+    it("the snap threshold is an option", () => {
+      const small = stall(2, { snapDistance: 4 });
+      expect(small.corrections.some((c) => c.snapped)).toBe(true);
+      const large = stall(25, { snapDistance: 500, smoothingMs: 300 });
+      expect(large.corrections.some((c) => c.snapped)).toBe(false);
+      expect(large.p.stats.smoothed).toBeGreaterThan(0);
+    });
+  });
 });

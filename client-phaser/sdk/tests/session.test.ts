@@ -123,4 +123,28 @@ describe("GameSession", () => {
     expect(s.ownKindId).toBeNull();
     expect(s.frame(50).entities.has(5)).toBe(false);
   });
+
+  it("reports net stats (rtt passed in) and takes prediction and interpolation tuning", () => {
+    const s = new GameSession(welcome, () => {}, {
+      interpolation: { delayIntervals: 3, jitterFactor: 0 },
+      prediction: { snapDistance: 1 },
+    });
+    expect(s.interpolationDelayMs).toBeCloseTo(100, 5);
+    for (let k = 0; k <= 30; k++) {
+      s.onSnapshot(snapshot(1000 + 2 * k, 0, [entity(5, 1, 800 + 3 * k, 600), entity(9, 2, 300 + 4 * k, 300)]), k * 2 * TICK_MS + 40);
+      s.frame(k * 2 * TICK_MS + 40);
+    }
+    s.onSnapshot(snapshot(1010, 0, []), 1000); // stale
+    const n = s.netStats(42);
+    expect(n.rttMs).toBe(42);
+    expect(n.delayMs).toBeCloseTo(100, 5);
+    expect(n.jitterMs).toBeCloseTo(0, 6);
+    expect(n.snapshotRate).toBeGreaterThanOrEqual(29);
+    expect(n.stale).toBe(1);
+    expect(n.frames).toBe(31);
+    expect(n.pendingInputs).toBe(0);
+    // Our ship moved 3 units per snapshot against no input: over snapDistance 1, so each snapped.
+    expect(n.prediction.snapped).toBeGreaterThan(0);
+    expect(s.netStats().rttMs).toBeNull();
+  });
 });

@@ -2,7 +2,7 @@
  * `window.__tickstate`: a read-only view of what the game scene draws, for tests and debugging.
  * Replaced by a new frozen object every frame; changing it changes nothing in the game.
  */
-import type { ConnectionState, Frame, ResumeReport } from "tickstate-sdk";
+import type { ConnectionState, Frame, NetStats, ResumeReport } from "tickstate-sdk";
 
 export interface RenderedDebug {
   readonly x: number;
@@ -31,6 +31,13 @@ export interface TickstateDebug {
   /** Server messages the SDK could not decode and dropped (should stay 0). */
   readonly protocolErrors: number;
   readonly rendered: Readonly<Record<number, RenderedDebug>>;
+  /**
+   * `GameSession.netStats`: ping (`rttMs`), `jitterMs`, `delayMs`, `bufferMs`, `snapshotRate`,
+   * extrapolation (`extrapolationFraction`, `extrapolatedFrames` of `frames`), corrections; null before a session.
+   */
+  readonly net: Readonly<NetStats> | null;
+  /** The net graph overlay is shown (N or ` toggles it). */
+  readonly netGraph: boolean;
 }
 
 export interface DebugState {
@@ -44,6 +51,8 @@ export interface DebugState {
   readonly frame: Frame | null;
   readonly scores?: { readonly red: number; readonly blue: number } | null;
   readonly protocolErrors?: number;
+  readonly net?: NetStats | null;
+  readonly netGraph?: boolean;
 }
 
 declare global {
@@ -72,6 +81,8 @@ export function publishDebug(d: DebugState): void {
     scores: d.scores ? Object.freeze({ red: d.scores.red, blue: d.scores.blue }) : null,
     protocolErrors: d.protocolErrors ?? 0,
     rendered: Object.freeze(rendered),
+    net: d.net ? Object.freeze({ ...d.net, prediction: Object.freeze({ ...d.net.prediction }) }) : null,
+    netGraph: d.netGraph ?? false,
   });
   Object.defineProperty(window, "__tickstate", { value, configurable: true, enumerable: false, writable: false });
 }

@@ -51,3 +51,30 @@ describe("Star Collector", () => {
     expect(decode(bytes)).toHaveLength(3);
   });
 });
+
+describe("net graph", () => {
+  it("shows ping, jitter, delay, snapshot rate and extrapolation", async () => {
+    const { netGraphLines, NET_GRAPH_KEYS } = await import("../../src/game/net-graph");
+    const lines = netGraphLines({
+      rttMs: 48.4,
+      jitterMs: 12.6,
+      delayMs: 85.5,
+      bufferMs: 20.2,
+      snapshotRate: 30,
+      stale: 1,
+      extrapolationFraction: 0.05,
+      extrapolatedFrames: 3,
+      frames: 60,
+      corrections: 2,
+      snaps: 0,
+      pendingInputs: 4,
+      prediction: { smoothed: 1, snapped: 0, lastError: 2, offset: 0 },
+    });
+    const text = lines.join("\n");
+    for (const part of ["ping        48 ms", "jitter      13 ms", "interp      86 ms", "30/s", "5% of frames (3 of 60)"]) {
+      expect(text).toContain(part);
+    }
+    expect(netGraphLines({ rttMs: null, jitterMs: 0, delayMs: 67, bufferMs: null, snapshotRate: 0, stale: 0, extrapolationFraction: 0, extrapolatedFrames: 0, frames: 0, corrections: 0, snaps: 0, pendingInputs: 0, prediction: { smoothed: 0, snapped: 0, lastError: 0, offset: 0 } })[0]).toBe("ping        –");
+    expect(NET_GRAPH_KEYS).toContain("N");
+  });
+});

@@ -6,6 +6,7 @@ import {
   SessionStore,
   type DrawnEntity,
   type Frame,
+  type NetStats,
   type Welcome,
   type World,
 } from "tickstate-sdk";
@@ -60,6 +61,7 @@ export class Game extends Phaser.Scene {
   private name = "";
   private room: string | null = null;
   private lastFrame: Frame | null = null;
+  private lastNet: NetStats | null = null;
   private scores: Scores | null = null;
   private leaving = false;
   private readonly store = new SessionStore();
@@ -72,6 +74,7 @@ export class Game extends Phaser.Scene {
     this.views = new Map();
     this.session = null;
     this.lastFrame = null;
+    this.lastNet = null;
     this.scores = null;
     this.leaving = false;
     this.name = data.name;
@@ -137,6 +140,7 @@ export class Game extends Phaser.Scene {
       this.draw(frame, this.game.loop.delta);
     }
     this.lastFrame = frame;
+    this.lastNet = s ? s.netStats(this.conn.status.state === "connected" ? this.conn.rtt : null) : null;
     publishDebug({
       connected: this.conn.status.state === "connected",
       state: this.conn.status.state,
@@ -148,6 +152,8 @@ export class Game extends Phaser.Scene {
       frame,
       scores: this.scores,
       protocolErrors: this.conn.protocolErrors,
+      net: this.lastNet,
+      netGraph: (this.scene.get("Hud") as { netGraphVisible?: boolean } | null)?.netGraphVisible ?? false,
     });
   }
 
@@ -195,6 +201,7 @@ export class Game extends Phaser.Scene {
       room: s?.welcome.room ?? this.room,
       away: s ? [...(this.lastFrame?.entities.values() ?? [])].filter((e) => e.away).length : 0,
       pending: s?.pendingInputs ?? 0,
+      net: this.lastNet,
     };
   }
 

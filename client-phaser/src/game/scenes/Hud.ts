@@ -1,6 +1,7 @@
 import Phaser from "phaser";
-import type { ConnectionStatus } from "tickstate-sdk";
+import type { ConnectionStatus, NetStats } from "tickstate-sdk";
 import type { Scores } from "../../games/star-collector";
+import { NET_GRAPH_KEYS, netGraphLines } from "../net-graph";
 import { Colors, FONT, HUD_HEIGHT, teamName, teamText } from "../theme";
 
 /** What the HUD shows; the Game scene hands over a function that returns it each frame. */
@@ -16,7 +17,15 @@ export interface HudModel {
   pending: number;
   /** Other players who are away (connection dropped, seat held). */
   away: number;
+  /** What the session measures of the network (null before a session). */
+  net: NetStats | null;
 }
+
+/** Frames of history in the net graph's buffer plot. */
+const GRAPH_FRAMES = 180;
+const GRAPH_HEIGHT = 60;
+/** The plot's scale: buffer ms per pixel. */
+const GRAPH_MS_PER_PX = 4;
 
 export interface HudData {
   model: () => HudModel;
@@ -33,8 +42,10 @@ const STATE_COLOR: Record<ConnectionStatus["state"], number> = {
 
 /**
  * The bar above the field: connection state, your name, team and room, team scores, ping, server
- * tick, players online (and how many are away); and a banner over the field while the connection is
- * not up ("reconnecting…" while the seat is held, a clear message when it ended).
+ * tick, players online (and how many are away); a banner over the field while the connection is
+ * not up ("reconnecting…" while the seat is held, a clear message when it ended); and the net graph
+ * (N or ` toggles it): ping, jitter, interpolation delay and buffer, snapshot rate, extrapolation,
+ * corrections, with a plot of the buffer over the last 3 s (below the line: extrapolating).
  */
 export class Hud extends Phaser.Scene {
   private hud!: HudData;
@@ -50,6 +61,12 @@ export class Hud extends Phaser.Scene {
   private bannerHint!: Phaser.GameObjects.Text;
   private bannerBg!: Phaser.GameObjects.Rectangle;
   private lastScores = "";
+  private netPanel!: Phaser.GameObjects.Container;
+  private netText!: Phaser.GameObjects.Text;
+  private netPlot!: Phaser.GameObjects.Graphics;
+  private netBg!: Phaser.GameObjects.Rectangle;
+  /** Buffer ms per frame (newest snapshot ahead of the render time; negative: extrapolating). */
+  private bufferHistory: number[] = [];
 
   constructor() {
     super("Hud");
@@ -91,6 +108,13 @@ export class Hud extends Phaser.Scene {
     this.input.keyboard?.on("keydown-ENTER", () => {
       if (this.hud.model().status.state === "disconnected") this.hud.leave();
     });
+
+    this.netBg = this.add.rectangle(0, 0, 560, 10, 0x05070f, 0.8).setOrigin(0, 0).setStrokeStyle(1, Colors.border);
+    this.netText = this.add.text(12, 10, "", { fontFamily: "monospace", fontSize: "16px", color: Colors.text, lineSpacing: 2 });
+    this.netPlot = this.add.graphics();
+    this.netPanel = this.add.container(12, HUD_HEIGHT + 12, [this.netBg, this.netText, this.netPlot]).setVisible(false);
+    const toggle = () => this.netPanel.setVisible(!this.netPanel.visible);
+    for (const key of NET_GRAPH_KEYS) this.input.keyboard?.on(`keydown-${key}`, toggle);
 
     // The game resizes to the world on `welcome`: follow it.
     const relayout = () => {
@@ -136,12 +160,45 @@ export class Hud extends Phaser.Scene {
     const tick = m.tick === null ? "–" : String(m.tick);
     this.stats.setText(`Ping ${ping}   Tick ${tick}   Players ${m.players}${m.away > 0 ? ` (${m.away} away)` : ""}`);
 
+    if (m.net) {
+      this.bufferHistory.push(m.net.bufferMs ?? 0);
+      if (this.bufferHistory.length > GRAPH_FRAMES) this.bufferHistory.shift();
+    }
+    if (this.netPanel.visible) this.drawNetGraph(m.net);
+
     const showBanner = st.state !== "connected";
     this.banner.setVisible(showBanner);
     if (showBanner) {
       this.bannerText.setText(bannerTitle(st)).setColor(st.state === "disconnected" ? Colors.redText : Colors.text);
       this.bannerHint.setText(bannerHint(st));
     }
+  }
+
+  /** Whether the net graph is shown (for the test hook). */
+  get netGraphVisible(): boolean {
+    return this.netPanel?.visible ?? false;
+  }
+
+  private drawNetGraph(net: NetStats | null): void {
+    this.netText.setText(net ? netGraphLines(net) : ["no session"]);
+    const top = this.netText.y + this.netText.height + 8;
+    const width = 536;
+    const g = this.netPlot.clear();
+    // Zero line (the newest snapshot reached: extrapolating below it) and the delay line.
+    const zero = top + GRAPH_HEIGHT * 0.75;
+    g.lineStyle(1, Colors.border, 1).lineBetween(12, zero, 12 + width, zero);
+    if (net) {
+      const delayY = Math.max(top, zero - net.delayMs / GRAPH_MS_PER_PX);
+      g.lineStyle(1, 0x6b7fb3, 0.6).lineBetween(12, delayY, 12 + width, delayY);
+    }
+    const barW = width / GRAPH_FRAMES;
+    this.bufferHistory.forEach((b, k) => {
+      const h = Math.max(-GRAPH_HEIGHT * 0.25, Math.min(GRAPH_HEIGHT * 0.75, b / GRAPH_MS_PER_PX));
+      g.fillStyle(b >= 0 ? 0x4ade80 : 0xff4d5e, 0.85);
+      if (h >= 0) g.fillRect(12 + k * barW, zero - h, Math.max(1, barW), h);
+      else g.fillRect(12 + k * barW, zero, Math.max(1, barW), -h);
+    });
+    this.netBg.setSize(width + 24, top + GRAPH_HEIGHT + 10);
   }
 
   private pulse(t: Phaser.GameObjects.Text): void {
