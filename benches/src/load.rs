@@ -37,6 +37,7 @@ use tickstate_shared::protocol::{ConnectAuth, events};
 use tickstate_shared::snapshot::EntityRecord;
 use tickstate_shared::{InputMsg, seq_newer};
 use tickstate_testkit::client::{Client, ClientError, Event};
+use tickstate_testkit::netsim::{NetConditions, NetProxy};
 use tokio::sync::watch;
 
 use crate::bot::{BehaviourKind, BehaviourMix, BotView};
@@ -94,6 +95,9 @@ pub struct LoadConfig {
     pub progress: Progress,
     /// Harness CPU (percent of one core) above which the run is flagged invalid.
     pub max_harness_cpu_pct: f64,
+    /// Network conditions between the bots and the server (`--net`): the bots connect through a
+    /// [`NetProxy`] in this process. `None`: straight to the server.
+    pub net: Option<NetConditions>,
 }
 
 impl LoadConfig {
@@ -116,6 +120,7 @@ impl LoadConfig {
             seed: 1,
             progress: Progress::Off,
             max_harness_cpu_pct: 85.0,
+            net: None,
         }
     }
 
@@ -371,15 +376,40 @@ pub struct LoadResult {
     pub notes: Vec<String>,
 }
 
+/// A [`NetProxy`] in front of the server at `url` (`http://host:port`).
+async fn start_proxy(url: &str, cond: NetConditions) -> Result<NetProxy, String> {
+    let hostport = url
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    let addr = tokio::net::lookup_host(&hostport)
+        .await
+        .map_err(|e| format!("--net: cannot resolve {hostport}: {e}"))?
+        .next()
+        .ok_or_else(|| format!("--net: {hostport} has no address"))?;
+    NetProxy::start(addr, cond)
+        .await
+        .map_err(|e| format!("--net: cannot start the proxy: {e}"))
+}
+
 /// Runs one load test.
 ///
 /// # Errors
-/// Only when the run cannot start at all (no bots asked for); bot failures are results.
+/// Only when the run cannot start at all (no bots asked for, `--net` proxy failed); bot failures
+/// are results.
 pub async fn run_load(config: LoadConfig) -> Result<LoadResult, String> {
     if config.bots == 0 {
         return Err("--bots must be at least 1".into());
     }
     let mut notes = Vec::new();
+    // The proxy lives as long as the run; bots connect to it instead of the server.
+    let proxy = match config.net {
+        Some(cond) => Some(start_proxy(&config.url, cond).await?),
+        None => None,
+    };
+    let bot_url = proxy.as_ref().map_or_else(|| config.url.clone(), NetProxy::url);
     let epoch = Instant::now();
     let before = poll_server(&config, epoch, &mut notes).await;
     let live = Arc::new(Live::default());
@@ -392,7 +422,7 @@ pub async fn run_load(config: LoadConfig) -> Result<LoadResult, String> {
         let offset = config.ramp.mul_f64(i as f64 / config.bots as f64);
         let spec = BotSpec {
             index: i,
-            url: config.url.clone(),
+            url: bot_url.clone(),
             room: config.room_of(i),
             local: config.local_addr_of(i),
             behaviour: config.behaviours.kind_of(i),

@@ -33,6 +33,11 @@ fn rows(r: &LoadResult, s: &RunSummary) -> Vec<(&'static str, String, String)> {
         ("run", "url".into(), c.url.clone()),
         (
             "run",
+            "network".into(),
+            c.net.map_or_else(|| "direct".into(), |n| n.to_string()),
+        ),
+        (
+            "run",
             "bots / duration / ramp".into(),
             format!("{} / {:?} / {:?}", c.bots, c.duration, c.ramp),
         ),
@@ -294,6 +299,7 @@ fn config_json(r: &LoadResult) -> Value {
     let c = &r.config;
     json!({
         "url": c.url,
+        "net": c.net.map(|n| n.to_string()),
         "bots": c.bots,
         "duration_s": c.duration.as_secs_f64(),
         "ramp_s": c.ramp.as_secs_f64(),

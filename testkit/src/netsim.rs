@@ -118,7 +118,7 @@ fn parse_bandwidth(s: &str) -> Result<u64, NetConditionsError> {
     };
     let v: f64 = num.parse().map_err(|_| bad())?;
     let b = v * bytes_per_unit;
-    if !b.is_finite() || b < 1.0 || b > 1e12 {
+    if !b.is_finite() || !(1.0..=1e12).contains(&b) {
         return Err(bad());
     }
     Ok(b as u64)
@@ -149,7 +149,12 @@ impl FromStr for NetConditions {
                     }
                     c.stall = Some(Stall { length, every });
                 }
-                "seed" => c.seed = v.trim().parse().map_err(|_| NetConditionsError::BadSeed(v.to_owned()))?,
+                "seed" => {
+                    c.seed = v
+                        .trim()
+                        .parse()
+                        .map_err(|_| NetConditionsError::BadSeed(v.to_owned()))?
+                }
                 _ => return Err(NetConditionsError::UnknownPart(part.to_owned())),
             }
         }
@@ -296,7 +301,7 @@ async fn connection(
     stats: Arc<NetStats>,
     n: u64,
 ) {
-    let Ok(server) = TcpStream::connect(upstream).await else {
+    let Ok(server) = connect_as(&client, upstream).await else {
         return;
     };
     let _ = client.set_nodelay(true);
@@ -317,6 +322,22 @@ async fn connection(
             pipes.abort_all();
         }
     }
+}
+
+/// Connects to `upstream` from the client's own address when both are loopback, so the server's
+/// per-IP limits see each client's address (`loadtest --local-addrs`) and not the proxy's.
+async fn connect_as(client: &TcpStream, upstream: SocketAddr) -> io::Result<TcpStream> {
+    let from = client.peer_addr()?.ip();
+    if !(from.is_loopback() && upstream.ip().is_loopback() && from.is_ipv4() == upstream.is_ipv4()) {
+        return TcpStream::connect(upstream).await;
+    }
+    let socket = if from.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    socket.bind(SocketAddr::new(from, 0))?;
+    socket.connect(upstream).await
 }
 
 /// Moves bytes from `r` to `w` under the conditions.
@@ -395,7 +416,9 @@ mod tests {
 
     #[test]
     fn conditions_parse_and_reject_nonsense() {
-        let c: NetConditions = "delay=80ms, jitter=30ms,stall=500ms/10s,bw=2mbit,seed=9".parse().unwrap();
+        let c: NetConditions = "delay=80ms, jitter=30ms,stall=500ms/10s,bw=2mbit,seed=9"
+            .parse()
+            .unwrap();
         assert_eq!(c.delay, Duration::from_millis(80));
         assert_eq!(c.jitter, Duration::from_millis(30));
         assert_eq!(c.bandwidth, Some(250_000));
@@ -409,11 +432,23 @@ mod tests {
         assert_eq!(c.seed, 9);
         assert_eq!("".parse::<NetConditions>().unwrap(), NetConditions::default());
         assert_eq!("bw=64kB".parse::<NetConditions>().unwrap().bandwidth, Some(64_000));
-        for bad in ["delay", "delay=80", "delay=-1ms", "loss=5%", "stall=10s/1s", "stall=1s", "bw=fast", "bw=0kbit"] {
+        for bad in [
+            "delay",
+            "delay=80",
+            "delay=-1ms",
+            "loss=5%",
+            "stall=10s/1s",
+            "stall=1s",
+            "bw=fast",
+            "bw=0kbit",
+        ] {
             assert!(bad.parse::<NetConditions>().is_err(), "{bad} should not parse");
         }
         let shown = c.to_string();
-        assert!(shown.contains("delay=80ms") && shown.contains("stall=500ms/10000ms"), "{shown}");
+        assert!(
+            shown.contains("delay=80ms") && shown.contains("stall=500ms/10000ms"),
+            "{shown}"
+        );
     }
 
     async fn echo_server() -> SocketAddr {
@@ -469,7 +504,10 @@ mod tests {
             longest = longest.max(t.elapsed());
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        assert!(longest >= Duration::from_millis(100), "some round trip hit a stall: {longest:?}");
+        assert!(
+            longest >= Duration::from_millis(100),
+            "some round trip hit a stall: {longest:?}"
+        );
         assert!(longest <= Duration::from_millis(900), "a stall ends: {longest:?}");
         assert!(proxy.stats().stalled_chunks.load(Relaxed) > 0);
     }
@@ -492,7 +530,9 @@ mod tests {
 
     #[tokio::test]
     async fn a_cut_resets_open_connections_and_new_ones_work() {
-        let proxy = NetProxy::start(echo_server().await, NetConditions::default()).await.unwrap();
+        let proxy = NetProxy::start(echo_server().await, NetConditions::default())
+            .await
+            .unwrap();
         let mut s = TcpStream::connect(proxy.addr()).await.unwrap();
         s.write_all(b"hi").await.unwrap();
         let mut b = [0u8; 2];
@@ -501,7 +541,10 @@ mod tests {
         let mut rest = Vec::new();
         let ended = tokio::time::timeout(Duration::from_secs(5), s.read_to_end(&mut rest)).await;
         assert!(ended.is_ok(), "the cut connection ends");
-        let mut s2 = TcpStream::connect(proxy.addr()).await.unwrap();
+        // From another loopback address: the upstream connection keeps it.
+        let sock = tokio::net::TcpSocket::new_v4().unwrap();
+        sock.bind("127.0.0.7:0".parse().unwrap()).unwrap();
+        let mut s2 = sock.connect(proxy.addr()).await.unwrap();
         s2.write_all(b"ok").await.unwrap();
         s2.read_exact(&mut b).await.unwrap();
         assert_eq!(&b, b"ok");

@@ -94,6 +94,11 @@ struct Args {
     /// No progress line.
     #[arg(long, short)]
     quiet: bool,
+    /// Network conditions between the bots and the server, through a proxy in this process, e.g.
+    /// `delay=80ms,jitter=30ms,stall=500ms/10s` (also `bw=2mbit`, `seed=N`); each direction of
+    /// each bot's connection gets them, stalls at a random phase per connection.
+    #[arg(long, value_name = "COND")]
+    net: Option<tickstate_testkit::NetConditions>,
 }
 
 const AFTER_HELP: &str = "SLO keys (all upper bounds): p50_ms p90_ms p99_ms max_ms p99_adj_ms jitter_p99_ms \
@@ -208,6 +213,7 @@ async fn run(args: Args) -> anyhow::Result<u8> {
         seed: args.seed,
         progress,
         max_harness_cpu_pct: args.max_harness_cpu,
+        net: args.net,
     };
     if let Some(levels) = &args.ladder {
         let slo = args.slo.clone().unwrap_or_else(|| Slo(default_ladder_slo()));
