@@ -39,8 +39,10 @@ npm --prefix client-phaser run typecheck
 step "client: unit tests (the game's, then tickstate-sdk's: golden fixtures, codec, prediction, resume)"
 npm --prefix client-phaser test
 
-cargo build --locked -p tickstate-server --bin tickstate --example skirmish
+cargo build --locked -p tickstate-server --bin tickstate --example skirmish -p tickstate-testkit --bin netproxy
 export TICKSTATE_BIN="$PWD/target/debug/tickstate"
+# testkit's network-conditions proxy, for the browser test through a bad network.
+export TICKSTATE_NETPROXY_BIN="$PWD/target/debug/netproxy"
 # Skirmish (server/tests/common/skirmish.rs) hosted by a test-fixture example, for the SDK's
 # game-defined-state test (tests/compat/skirmish.test.mjs).
 export TICKSTATE_SKIRMISH_BIN="$PWD/target/debug/examples/skirmish"
