@@ -70,7 +70,7 @@ export class ArenaOverlay {
       .setOrigin(0.5);
     this.board = scene.add.container(0, 0, [this.boardBg, this.boardText]).setScrollFactor(0).setDepth(90).setVisible(false);
     this.help = text(16, Colors.dim)
-      .setOrigin(1, 1)
+      .setOrigin(0, 0)
       .setText("WASD/arrows fly · mouse aims · hold left: blaster · right/Space: rail · Tab: scores · Enter: chat");
     this.layout(width, height);
   }
@@ -80,7 +80,7 @@ export class ArenaOverlay {
     this.width = width;
     this.height = height;
     this.feedText.forEach((t, i) => t.setPosition(width - 16, 12 + i * 28));
-    this.help.setPosition(width - 12, height - 8);
+    this.help.setPosition(12, 8);
     this.deathTitle.setPosition(width / 2, height / 2 - 40);
     this.deathHint.setPosition(width / 2, height / 2 + 24);
     this.board.setPosition(width / 2, height / 2);
@@ -156,6 +156,8 @@ export class ArenaOverlay {
     this.board.setVisible(visible);
     if (!visible) return;
     const rows = [
+      "SCOREBOARD",
+      "",
       `${"#".padEnd(3)}${"PILOT".padEnd(20)}${"KILLS".padStart(6)}${"DEATHS".padStart(8)}`,
       ...lines.map(
         (l, i) =>

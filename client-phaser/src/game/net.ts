@@ -13,6 +13,30 @@ export type GameConnection = Connection<AnyKnownGame>;
 export interface Handover {
   readonly conn: GameConnection;
   readonly welcome: Welcome;
+  /**
+   * Stops buffering and returns the game events that came while the next scene was starting (a
+   * `scoreboard` sent right after `welcome` would otherwise be lost), oldest first.
+   */
+  readonly takeEvents: () => BufferedEvent[];
+}
+
+/** A game event as the connection's `event` listeners get it. */
+export type BufferedEvent = readonly [name: string, data: unknown, tick: number];
+
+/** Hands `conn` over with `welcome`, buffering its game events until the next scene takes them. */
+export function handOver(conn: GameConnection, welcome: Welcome): Handover {
+  const buffered: BufferedEvent[] = [];
+  const off = conn.on("event", (name, data, tick) => {
+    if (buffered.length < 256) buffered.push([name, data, tick]);
+  });
+  return {
+    conn,
+    welcome,
+    takeEvents: () => {
+      off();
+      return buffered.splice(0);
+    },
+  };
 }
 
 /**

@@ -20,6 +20,7 @@ import {
   refusalText,
   STATIC_KINDS,
   Tuning,
+  type Arena as ArenaTypes,
   type RailShot,
   type ScoreLine,
 } from "../../games/arena";
@@ -28,7 +29,7 @@ import { castBeam, distanceToWall, type RayTarget } from "../../games/arena/geom
 import { ArenaControls } from "../arena-controls";
 import { ArenaOverlay, type ChatEntry, type FeedEntry } from "../arena-ui";
 import { publishDebug, screenMapper, type DrawnDebug } from "../debug-hook";
-import { openConnection, type GameConnection } from "../net";
+import { handOver, openConnection, type GameConnection } from "../net";
 import { Colors, DEFAULT_WORLD, FONT, HUD_HEIGHT, Tex } from "../theme";
 import { describe } from "./Game";
 import type { HudModel } from "./Hud";
@@ -44,7 +45,12 @@ interface ShipView {
   hp: number;
   x: number;
   y: number;
+  /** The floating damage number of the latest hit, while it is being added to. */
+  damage: { text: Phaser.GameObjects.Text; total: number; at: number } | null;
 }
+
+type ArenaEvents = ArenaTypes["events"];
+type ArenaHandlers = { [K in keyof ArenaEvents]: (data: ArenaEvents[K], tick: number) => void };
 
 /** A rail shot of someone else, held until the render time reaches its tick. */
 interface HeldRail {
@@ -158,22 +164,31 @@ export class Arena extends Phaser.Scene {
       }),
       conn.on("joined", (j) => this.session?.onJoined(j)),
       conn.on("left", (l) => this.session?.onLeft(l)),
-      conn.onEvent("scoreboard", (b) => {
-        this.scoreboard = b.players;
-      }),
-      conn.onEvent("kill", (k) => this.onKill(k.killer, k.victim, k.weapon)),
-      conn.onEvent("chat", (c) => this.addChat({ id: c.id, name: this.nameOf(c.id), text: c.text, at: performance.now() })),
-      conn.onEvent("chat_refused", (r) =>
-        this.addChat({ id: null, name: "", text: `Chat: ${refusalText(r.reason)}`, at: performance.now(), system: true }),
-      ),
-      conn.onEvent("rail", (shot, tick) => this.onRail(shot, tick)),
       conn.on("status", () => {
         if (conn.sessionToken === undefined) this.store.clear();
       }),
       conn.on("protocolError", (e) => console.warn("tickstate: dropped a malformed message:", e.message)),
     );
-    if (data.handover) this.startSession(data.handover.welcome);
-    else conn.connect();
+    const handlers: ArenaHandlers = {
+      scoreboard: (b) => {
+        this.scoreboard = b.players;
+      },
+      kill: (k) => this.onKill(k.killer, k.victim, k.weapon),
+      chat: (c) => this.addChat({ id: c.id, name: this.nameOf(c.id), text: c.text, at: performance.now() }),
+      chat_refused: (r) => this.addChat({ id: null, name: "", text: `Chat: ${refusalText(r.reason)}`, at: performance.now(), system: true }),
+      rail: (shot, tick) => this.onRail(shot, tick),
+    };
+    for (const name of Object.keys(handlers) as (keyof ArenaEvents)[]) {
+      this.offs.push(conn.onEvent(name, handlers[name] as (d: unknown, tick: number) => void));
+    }
+    if (data.handover) {
+      this.startSession(data.handover.welcome);
+      // Events that came while this scene was starting (the scoreboard sent on joining).
+      for (const [name, value, tick] of data.handover.takeEvents()) {
+        const h = (handlers as Record<string, ((d: unknown, tick: number) => void) | undefined>)[name];
+        h?.(value, tick);
+      }
+    } else conn.connect();
 
     // Launching a running HUD restarts it with this scene's model.
     this.scene.launch("Hud", { model: () => this.hudModel(), leave: () => this.leave() });
@@ -214,7 +229,7 @@ export class Arena extends Phaser.Scene {
   private startSession(w: Welcome): void {
     if (sceneFor(w.game) !== this.scene.key) {
       this.handedOver = true;
-      this.scene.start(sceneFor(w.game), { name: this.name, ...(this.room === null ? {} : { room: this.room }), handover: { conn: this.conn, welcome: w } });
+      this.scene.start(sceneFor(w.game), { name: this.name, ...(this.room === null ? {} : { room: this.room }), handover: handOver(this.conn, w) });
       return;
     }
     this.store.save(w.token, w.room);
@@ -279,7 +294,7 @@ export class Arena extends Phaser.Scene {
     const mx = own.x + dx * Tuning.muzzle;
     const my = own.y + dy * Tuning.muzzle;
     this.bolts?.predict(mx, my, this.aim, now);
-    this.fire.explode(4, mx, my);
+    this.fire.explode(2, mx, my);
   }
 
   private predictRail(own: { x: number; y: number }, now: number): void {
@@ -472,13 +487,14 @@ export class Arena extends Phaser.Scene {
         hp,
         x: e.x,
         y: e.y,
+        damage: null,
       };
       this.ships.set(e.id, v);
       // Appearing (a join or a respawn): a short pop.
       v.sprite.setScale(scale * 0.2);
       this.tweens.add({ targets: v.sprite, scale, duration: 220, ease: "Back.easeOut" });
     }
-    if (hp < v.hp) this.hitFlash(v, v.hp - hp);
+    if (hp < v.hp - 0.01) this.hitFlash(v, v.hp - hp);
     v.hp = hp;
     if (v.away !== e.away) {
       v.away = e.away;
@@ -501,23 +517,36 @@ export class Arena extends Phaser.Scene {
     v.y = e.y;
   }
 
+  /**
+   * A hit: the ship flashes white and sparks, and a damage number floats up. Health is blended
+   * between snapshots like every numeric field, so one hit lowers it over a frame or two: drops
+   * within 150 ms add up into one number.
+   */
   private hitFlash(v: ShipView, damage: number): void {
+    const now = this.time.now;
+    const d = v.damage;
+    if (d && now - d.at < 150 && d.text.active) {
+      d.total += damage;
+      d.text.setText(`-${Math.round(d.total)}`);
+      return;
+    }
     this.tweens.killTweensOf(v.flash);
     v.flash.setAlpha(0.95);
     this.tweens.add({ targets: v.flash, alpha: 0, duration: 180, ease: "Quad.easeOut" });
     this.sparks.explode(8, v.x, v.y);
     const t = this.add
-      .text(v.x + Phaser.Math.Between(-10, 10), v.y - 24, `-${damage}`, {
+      .text(v.x + Phaser.Math.Between(-12, 12), v.y - 24, `-${Math.max(1, Math.round(damage))}`, {
         fontFamily: FONT,
-        fontSize: damage >= 50 ? "30px" : "22px",
+        fontSize: "24px",
         fontStyle: "bold",
-        color: damage >= 50 ? "#9ad8ff" : "#ffd27a",
+        color: "#ffd27a",
         stroke: "#000000",
         strokeThickness: 4,
       })
       .setOrigin(0.5)
       .setDepth(60);
-    this.tweens.add({ targets: t, y: t.y - 40, alpha: 0, duration: 700, ease: "Quad.easeOut", onComplete: () => t.destroy() });
+    v.damage = { text: t, total: damage, at: now };
+    this.tweens.add({ targets: t, y: t.y - 44, alpha: 0, duration: 800, ease: "Quad.easeOut", onComplete: () => t.destroy() });
   }
 
   private removeShip(id: number, explode: boolean): void {

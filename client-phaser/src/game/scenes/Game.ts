@@ -20,7 +20,7 @@ import {
 import { sceneFor } from "../../games";
 import { Controls } from "../controls";
 import { publishDebug, screenMapper } from "../debug-hook";
-import { openConnection, type GameConnection } from "../net";
+import { handOver, openConnection, type GameConnection } from "../net";
 import { Colors, DEFAULT_WORLD, FONT, HUD_HEIGHT, shipTexture, sparkTexture, Tex } from "../theme";
 import type { HudModel } from "./Hud";
 import type { GameData, MenuData } from "./Menu";
@@ -114,8 +114,12 @@ export class Game extends Phaser.Scene {
       }),
       conn.on("protocolError", (e) => console.warn("tickstate: dropped a malformed message:", e.message)),
     );
-    if (data.handover) this.startSession(data.handover.welcome);
-    else conn.connect();
+    if (data.handover) {
+      this.startSession(data.handover.welcome);
+      for (const [name, scores] of data.handover.takeEvents()) {
+        if (name === "scores") this.scores = scores as Scores;
+      }
+    } else conn.connect();
 
     this.scene.launch("Hud", { model: () => this.hudModel(), leave: () => this.leave() });
     this.events.once(Phaser.Scenes.Events.SHUTDOWN, () => {
@@ -166,7 +170,7 @@ export class Game extends Phaser.Scene {
     if (sceneFor(w.game) !== this.scene.key) {
       // The server hosts another game: its scene takes the connection over.
       this.handedOver = true;
-      this.scene.start(sceneFor(w.game), { name: this.name, ...(this.room === null ? {} : { room: this.room }), handover: { conn: this.conn, welcome: w } });
+      this.scene.start(sceneFor(w.game), { name: this.name, ...(this.room === null ? {} : { room: this.room }), handover: handOver(this.conn, w) });
       return;
     }
     this.store.save(w.token, w.room);
