@@ -16,9 +16,11 @@ use tickstate_server::game::arena::{
 };
 use tickstate_server::prelude::{ClientMessage, EntityKey, Rect, Vec2};
 use tickstate_server::room::RoomPolicy;
-use tickstate_testkit::{Client, Event, RecordingLink, RoomDriver, TestServer, from_value, get_json, snapshots_in, wait_stats};
 use tickstate_shared::schema::FieldValue;
 use tickstate_shared::{InputMsg, Quantizer, Snapshot};
+use tickstate_testkit::{
+    Client, Event, RecordingLink, RoomDriver, TestServer, from_value, get_json, snapshots_in, wait_stats,
+};
 
 const WAIT: Duration = Duration::from_secs(5);
 /// Ticks until every spawn shield is down.
