@@ -34,13 +34,14 @@ use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use serde::Serialize;
 use tickstate_shared::protocol::{ConnectAuth, events};
+use tickstate_shared::schema::FieldValue;
 use tickstate_shared::snapshot::EntityRecord;
 use tickstate_shared::{InputMsg, seq_newer};
 use tickstate_testkit::client::{Client, ClientError, Event};
 use tickstate_testkit::netsim::{NetConditions, NetProxy};
 use tokio::sync::watch;
 
-use crate::bot::{BehaviourKind, BehaviourMix, BotView};
+use crate::bot::{BehaviourKind, BehaviourMix, BotView, GameKind};
 use crate::cpu::CpuMeter;
 use crate::hist::Histogram;
 use crate::server_stats::{DEFAULT_STATS_URL, ServerSample, StatsToken, fetch_stats};
@@ -66,6 +67,9 @@ pub struct LoadConfig {
     pub stats_url: String,
     /// Bearer token for `stats_url`, when the server has one (`tickstate --admin-token`).
     pub stats_token: Option<StatsToken>,
+    /// The game the server must host (`welcome.game`); a bot welcomed to another game fails to
+    /// connect.
+    pub game: GameKind,
     /// Number of bots.
     pub bots: usize,
     /// How long all bots play together, after the ramp-up.
@@ -107,10 +111,11 @@ impl LoadConfig {
             url: url.into(),
             stats_url: DEFAULT_STATS_URL.into(),
             stats_token: None,
+            game: GameKind::StarCollector,
             bots,
             duration,
             ramp: Duration::from_secs(2),
-            behaviours: BehaviourMix(BehaviourKind::ALL.to_vec()),
+            behaviours: BehaviourMix(BehaviourKind::STAR_COLLECTOR.to_vec()),
             input_rate: None,
             room: "load".into(),
             per_room: PerRoom::Spread(16),
@@ -256,6 +261,12 @@ pub struct BotResult {
     pub inputs_sent: u64,
     /// Inputs acknowledged by a snapshot.
     pub inputs_acked: u64,
+    /// Inputs that carried an action (a game input flag set: Arena's `fire` or `rail`).
+    pub actions_sent: u64,
+    /// Game messages sent (Arena's `chat`).
+    pub messages_sent: u64,
+    /// Game events received (Arena's `kill`, `chat`, `rail`, `scoreboard`, …).
+    pub events_received: u64,
     /// Input → acknowledging snapshot latency.
     #[serde(skip)]
     pub latency: Histogram,
@@ -298,6 +309,9 @@ impl BotResult {
             connected_s: 0.0,
             inputs_sent: 0,
             inputs_acked: 0,
+            actions_sent: 0,
+            messages_sent: 0,
+            events_received: 0,
             latency: Histogram::new(),
             latency_adj: Histogram::new(),
             jitter: Histogram::new(),
@@ -424,6 +438,7 @@ pub async fn run_load(config: LoadConfig) -> Result<LoadResult, String> {
             index: i,
             url: bot_url.clone(),
             room: config.room_of(i),
+            game: config.game,
             local: config.local_addr_of(i),
             behaviour: config.behaviours.kind_of(i),
             input_rate: config.input_rate,
@@ -598,6 +613,7 @@ struct BotSpec {
     index: usize,
     url: String,
     room: Option<String>,
+    game: GameKind,
     local: Option<IpAddr>,
     behaviour: BehaviourKind,
     input_rate: Option<f64>,
@@ -705,6 +721,17 @@ async fn run_bot(spec: BotSpec, live: Arc<Live>, mut release: watch::Receiver<bo
         }
     };
     r.connect_us = Some(u64::try_from(t.elapsed().as_micros()).unwrap_or(u64::MAX));
+    if client.welcome.game != spec.game.as_str() {
+        r.connect_us = None;
+        r.connect_error = Some(format!(
+            "wrong game: the server hosts {} (start it with --game {})",
+            client.welcome.game,
+            spec.game.as_str()
+        ));
+        live.connect_failed.fetch_add(1, Relaxed);
+        client.sender.disconnect().await;
+        return r;
+    }
     live.connected.fetch_add(1, Relaxed);
     let welcome_at = Instant::now();
     let w = &client.welcome;
@@ -724,6 +751,7 @@ async fn run_bot(spec: BotSpec, live: Arc<Live>, mut release: watch::Receiver<bo
     let mut pending: VecDeque<(u32, Instant)> = VecDeque::with_capacity(64);
     let mut seq: u32 = 0;
     let mut last_snap: Option<(u32, Instant)> = None;
+    let mut tick: u32 = 0;
     // Start the inputs at a random phase of their period: `welcome` is sent right after a server
     // tick, so bots that started their inputs on it would all send just after a tick starts (the
     // worst phase: a whole tick of waiting for every input), unlike players, whose input clocks
@@ -764,6 +792,7 @@ async fn run_bot(spec: BotSpec, live: Arc<Live>, mut release: watch::Receiver<bo
                             }
                         }
                         last_snap = Some((snapshot.tick, at));
+                        tick = snapshot.tick;
                         clock.observe(snapshot.tick, secs(at));
                         let mut window = Vec::new();
                         while let Some(&(s, sent)) = pending.front() {
@@ -803,6 +832,7 @@ async fn run_bot(spec: BotSpec, live: Arc<Live>, mut release: watch::Receiver<bo
                             .to_owned();
                         r.disconnect = Some(format!("bye: {reason}"));
                     }
+                    Event::Message { tick: Some(_), .. } => r.events_received += 1,
                     Event::Disconnected { reason } => {
                         if r.disconnect.is_none() {
                             r.disconnect = Some(reason);
@@ -813,19 +843,31 @@ async fn run_bot(spec: BotSpec, live: Arc<Live>, mut release: watch::Receiver<bo
                 }
             }
             _ = interval.tick() => {
-                let view = BotView { me, entities: &entities, world, my_id, inputs_sent: r.inputs_sent };
+                let view = BotView { me, entities: &entities, world, my_id, inputs_sent: r.inputs_sent, tick };
                 let s = behaviour.steer(&view, &mut rng);
+                let values = behaviour.input_values();
+                let action = values.iter().any(|v| matches!(v, FieldValue::Flag(true)));
+                let input = InputMsg::new(seq.wrapping_add(1), s.dx, s.dy, s.buttons).with_values(values);
                 seq = seq.wrapping_add(1);
                 if pending.len() == 512 {
                     pending.pop_front();
                 }
                 pending.push_back((seq, Instant::now()));
-                if client.sender.input(InputMsg::new(seq, s.dx, s.dy, s.buttons)).await.is_err() {
+                if client.sender.input(input).await.is_err() {
                     r.send_errors += 1;
                     live.errors.fetch_add(1, Relaxed);
                 } else {
                     r.inputs_sent += 1;
+                    r.actions_sent += u64::from(action);
                     live.inputs.fetch_add(1, Relaxed);
+                }
+                if let Some((name, text)) = behaviour.message(&mut rng) {
+                    if client.sender.message(name, &text).await.is_err() {
+                        r.send_errors += 1;
+                        live.errors.fetch_add(1, Relaxed);
+                    } else {
+                        r.messages_sent += 1;
+                    }
                 }
             }
             () = tokio::time::sleep_until(spec.end_at) => break,

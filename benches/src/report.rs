@@ -31,6 +31,7 @@ fn rows(r: &LoadResult, s: &RunSummary) -> Vec<(&'static str, String, String)> {
     let sv = &s.server;
     let mut v: Vec<(&'static str, String, String)> = vec![
         ("run", "url".into(), c.url.clone()),
+        ("run", "game".into(), c.game.as_str().into()),
         (
             "run",
             "network".into(),
@@ -132,6 +133,11 @@ fn rows(r: &LoadResult, s: &RunSummary) -> Vec<(&'static str, String, String)> {
             "latency",
             "inputs sent / acked".into(),
             format!("{} / {}", s.inputs_sent, s.inputs_acked),
+        ),
+        (
+            "latency",
+            "inputs with an action / messages sent / game events received".into(),
+            format!("{} / {} / {}", s.actions_sent, s.messages_sent, s.events_received),
         ),
         (
             "snapshots",
@@ -303,6 +309,7 @@ fn config_json(r: &LoadResult) -> Value {
         "bots": c.bots,
         "duration_s": c.duration.as_secs_f64(),
         "ramp_s": c.ramp.as_secs_f64(),
+        "game": c.game.as_str(),
         "behaviours": c.behaviours.0.iter().map(|b| b.as_str()).collect::<Vec<_>>(),
         "input_rate": c.input_rate,
         "room": c.room,

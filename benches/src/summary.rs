@@ -80,6 +80,12 @@ pub struct RunSummary {
     pub inputs_sent: u64,
     /// Inputs acknowledged.
     pub inputs_acked: u64,
+    /// Inputs that carried an action (a game input flag: Arena's `fire` or `rail`).
+    pub actions_sent: u64,
+    /// Game messages sent (Arena's `chat`).
+    pub messages_sent: u64,
+    /// Game events received (events with a tick: Arena's `kill`, `rail`, `chat`, …).
+    pub events_received: u64,
     /// Snapshots received.
     pub snapshots: u64,
     /// Snapshot ticks missed.
@@ -166,6 +172,9 @@ impl RunSummary {
             s.worst_bot_p99_us = s.worst_bot_p99_us.max(b.latency.percentile(0.99));
             s.inputs_sent += b.inputs_sent;
             s.inputs_acked += b.inputs_acked;
+            s.actions_sent += b.actions_sent;
+            s.messages_sent += b.messages_sent;
+            s.events_received += b.events_received;
             s.snapshots += b.snapshots;
             s.missed_snapshots += b.missed_snapshots;
             s.decode_errors += b.decode_errors;

@@ -2,6 +2,8 @@
 //!
 //! ```text
 //! cargo run --release -p tickstate-benches --bin loadtest -- --url http://127.0.0.1:3000 --bots 500 --duration 30s
+//! # Arena (the server started with `tickstate --game arena`): bots that move, aim, fire and chat
+//! cargo run --release -p tickstate-benches --bin loadtest -- --game arena --bots 100
 //! ```
 //!
 //! Exit codes: 0 = done (and every `--slo` objective held), 1 = an SLO objective failed,
@@ -15,12 +17,12 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Parser;
-use tickstate_benches::bot::BehaviourMix;
+use tickstate_benches::bot::{BehaviourMix, GameKind};
 use tickstate_benches::report::{html_report, ladder_html, ladder_json, ladder_text, run_json, text_summary};
 use tickstate_benches::server_stats::StatsToken;
 use tickstate_benches::{LoadConfig, PerRoom, Progress, RunSummary, Slo, parse_local_addrs, run_ladder, run_load};
 
-/// Load-tests a Tickstate server with bots that play Star Collector (one tokio process).
+/// Load-tests a Tickstate server with bots that play Star Collector or Arena (one tokio process).
 #[derive(Debug, Parser)]
 #[command(version, about, after_help = AFTER_HELP)]
 struct Args {
@@ -43,9 +45,14 @@ struct Args {
     /// Bots start evenly spread over this time.
     #[arg(long, default_value = "5s", value_parser = parse_duration)]
     ramp: Duration,
-    /// Behaviour: random_walk, chase_stars, idle, straight_lines, a comma list (round robin) or mix.
-    #[arg(long, default_value = "mix")]
-    behaviour: BehaviourMix,
+    /// The game the server hosts (`tickstate --game`): star_collector or arena. A bot welcomed to
+    /// another game counts as a failed connect.
+    #[arg(long, default_value = "star_collector")]
+    game: GameKind,
+    /// Behaviour: random_walk, chase_stars, idle, straight_lines, arena_fighter, a comma list
+    /// (round robin) or mix (Star Collector's four) [default: mix, or arena_fighter with --game arena].
+    #[arg(long)]
+    behaviour: Option<BehaviourMix>,
     /// Inputs per second per bot [default: the room's tick rate from `welcome`, one per tick].
     #[arg(long)]
     input_rate: Option<f64>,
@@ -203,7 +210,8 @@ async fn run(args: Args) -> anyhow::Result<u8> {
         bots: args.bots,
         duration: args.duration,
         ramp: args.ramp,
-        behaviours: args.behaviour.clone(),
+        game: args.game,
+        behaviours: args.behaviour.clone().unwrap_or_else(|| args.game.default_behaviours()),
         input_rate: args.input_rate,
         room: args.room.clone(),
         per_room: args.per_room,
@@ -273,6 +281,7 @@ fn default_ladder_slo() -> Vec<tickstate_benches::slo::Objective> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tickstate_benches::bot::BehaviourKind;
 
     #[test]
     fn flags() {
@@ -285,6 +294,14 @@ mod tests {
         assert_eq!(a.stats_url, "http://127.0.0.1:9100");
         assert_eq!(a.per_room, PerRoom::Spread(16));
         assert!(Args::try_parse_from(["loadtest", "--local-addrs", "0"]).is_err());
+        assert_eq!(a.game, GameKind::StarCollector);
+        let a = Args::try_parse_from(["loadtest", "--game", "arena"]).unwrap();
+        assert_eq!(a.game, GameKind::Arena);
+        assert_eq!(
+            a.behaviour.unwrap_or_else(|| a.game.default_behaviours()).kind_of(0),
+            BehaviourKind::ArenaFighter
+        );
+        assert!(Args::try_parse_from(["loadtest", "--game", "chess"]).is_err());
     }
 
     #[test]

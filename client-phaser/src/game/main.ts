@@ -1,4 +1,5 @@
 import Phaser from "phaser";
+import { Arena } from "./scenes/Arena";
 import { Boot } from "./scenes/Boot";
 import { Game } from "./scenes/Game";
 import { Hud } from "./scenes/Hud";
@@ -18,7 +19,7 @@ const config: Phaser.Types.Core.GameConfig = {
   dom: { createContainer: true },
   input: { activePointers: 3 },
   banner: false,
-  scene: [Boot, Preloader, Menu, Game, Hud],
+  scene: [Boot, Preloader, Menu, Game, Arena, Hud],
 };
 
 /**

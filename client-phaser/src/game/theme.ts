@@ -21,6 +21,22 @@ export const Colors = {
   redText: "#ff6b7a",
   blueText: "#6aa8ff",
   ownText: "#fff27a",
+  // Arena.
+  arenaOwn: 0x2ee6c8,
+  arenaOwnDark: 0x0f6b5e,
+  arenaEnemy: 0xff5a4d,
+  arenaEnemyDark: 0x8a2219,
+  boltOwn: 0xfff27a,
+  boltEnemy: 0xff9a3d,
+  rail: 0x9ad8ff,
+  pickup: 0x4ade80,
+  shield: 0x7cc4ff,
+  arenaField: 0x0d1020,
+  arenaGrid: 0x191d36,
+  arenaWall: 0x30364f,
+  arenaWallEdge: 0xc2863d,
+  greenText: "#4ade80",
+  orangeText: "#ffb45a",
 } as const;
 
 /** Height of the HUD bar above the field, in game pixels. */
@@ -57,6 +73,17 @@ export const Tex = {
   ring: "ring",
   dust: "dust",
   field: "field",
+  // Arena.
+  arenaOwn: "arena-ship-own",
+  arenaEnemy: "arena-ship-enemy",
+  arenaAway: "arena-ship-away",
+  arenaFlash: "arena-ship-flash",
+  boltOwn: "bolt-own",
+  boltEnemy: "bolt-enemy",
+  pickup: "pickup",
+  shield: "shield",
+  sparkHit: "spark-hit",
+  sparkFire: "spark-fire",
 } as const;
 
 export function shipTexture(kind: number): string {

@@ -1,6 +1,5 @@
 import Phaser from "phaser";
 import {
-  Connection,
   GameSession,
   schemaDifferences,
   SessionStore,
@@ -11,7 +10,6 @@ import {
   type World,
 } from "tickstate-sdk";
 import {
-  EVENT_DECODERS,
   EXPECTED_SCHEMA,
   GAME,
   isStar,
@@ -19,10 +17,11 @@ import {
   STATIC_KINDS,
   teamOf,
   type Scores,
-  type StarCollector,
 } from "../../games/star-collector";
+import { sceneFor } from "../../games";
 import { Controls } from "../controls";
-import { publishDebug } from "../debug-hook";
+import { publishDebug, screenMapper } from "../debug-hook";
+import { handOver, openConnection, type GameConnection } from "../net";
 import { Colors, DEFAULT_WORLD, FONT, HUD_HEIGHT, shipTexture, sparkTexture, Tex } from "../theme";
 import type { HudModel } from "./Hud";
 import type { GameData, MenuData } from "./Menu";
@@ -50,7 +49,10 @@ interface View {
  * where interpolation puts them. Nothing here decides where anything is.
  */
 export class Game extends Phaser.Scene {
-  private conn!: Connection<StarCollector>;
+  private conn!: GameConnection;
+  /** Unsubscribes this scene's connection listeners (when it hands the connection over). */
+  private offs: (() => void)[] = [];
+  private handedOver = false;
   private session: GameSession | null = null;
   private controls!: Controls;
   private views = new Map<number, View>();
@@ -77,6 +79,8 @@ export class Game extends Phaser.Scene {
     this.lastNet = null;
     this.scores = null;
     this.leaving = false;
+    this.handedOver = false;
+    this.offs = [];
     this.name = data.name;
     this.room = data.room ?? null;
 
@@ -96,31 +100,36 @@ export class Game extends Phaser.Scene {
 
     this.controls = new Controls(this, () => this.session?.welcome.movement.radius ?? 16);
 
-    // A token kept by this tab (the page was reloaded mid-game) takes the same seat back.
-    const token = this.store.tokenFor(this.room ?? undefined);
-    this.conn = new Connection<StarCollector>({
-      events: EVENT_DECODERS,
-      name: this.name,
-      ...(this.room === null ? {} : { room: this.room }),
-      ...(token === undefined ? {} : { token }),
-    });
-    this.conn.on("welcome", (w) => this.startSession(w));
-    this.conn.on("snapshot", (s, at) => this.session?.onSnapshot(s, at));
-    this.conn.on("joined", (j) => this.session?.onJoined(j));
-    this.conn.on("left", (l) => this.session?.onLeft(l));
-    // Scores belong to the room, not to one session: keep the latest (it comes right after welcome).
-    this.conn.onEvent("scores", (s) => {
-      this.scores = s;
-    });
-    // Once the server has used the token up or refused it, a reload must not try it again.
-    this.conn.on("status", () => {
-      if (this.conn.sessionToken === undefined) this.store.clear();
-    });
-    this.conn.on("protocolError", (e) => console.warn("tickstate: dropped a malformed message:", e.message));
-    this.conn.connect();
+    const conn = data.handover?.conn ?? openConnection(this.name, this.room, this.store);
+    this.conn = conn;
+    this.offs.push(
+      conn.on("welcome", (w) => this.startSession(w)),
+      conn.on("snapshot", (s, at) => this.session?.onSnapshot(s, at)),
+      conn.on("joined", (j) => this.session?.onJoined(j)),
+      conn.on("left", (l) => this.session?.onLeft(l)),
+      // Scores belong to the room, not to one session: keep the latest (it comes right after welcome).
+      conn.onEvent("scores", (s) => {
+        this.scores = s;
+      }),
+      // Once the server has used the token up or refused it, a reload must not try it again.
+      conn.on("status", () => {
+        if (conn.sessionToken === undefined) this.store.clear();
+      }),
+      conn.on("protocolError", (e) => console.warn("tickstate: dropped a malformed message:", e.message)),
+    );
+    if (data.handover) {
+      this.startSession(data.handover.welcome);
+      for (const [name, scores] of data.handover.takeEvents()) {
+        if (name === "scores") this.scores = scores as Scores;
+      }
+    } else conn.connect();
 
     this.scene.launch("Hud", { model: () => this.hudModel(), leave: () => this.leave() });
     this.events.once(Phaser.Scenes.Events.SHUTDOWN, () => {
+      for (const off of this.offs) off();
+      this.offs = [];
+      // Handed over: the other game's scene plays on with it (and restarts the HUD).
+      if (this.handedOver) return;
       this.conn.close(); // a clean goodbye: the server releases the seat, the token is used up
       this.store.clear();
       this.scene.stop("Hud");
@@ -142,6 +151,8 @@ export class Game extends Phaser.Scene {
     this.lastFrame = frame;
     this.lastNet = s ? s.netStats(this.conn.status.state === "connected" ? this.conn.rtt : null) : null;
     publishDebug({
+      game: s?.welcome.game ?? null,
+      toScreen: screenMapper(this),
       connected: this.conn.status.state === "connected",
       state: this.conn.status.state,
       reason: this.conn.status.reason,
@@ -162,6 +173,12 @@ export class Game extends Phaser.Scene {
    * keeping the ship, its unacknowledged inputs and the views; anything else starts over.
    */
   private startSession(w: Welcome): void {
+    if (sceneFor(w.game) !== this.scene.key) {
+      // The server hosts another game: its scene takes the connection over.
+      this.handedOver = true;
+      this.scene.start(sceneFor(w.game), { name: this.name, ...(this.room === null ? {} : { room: this.room }), handover: handOver(this.conn, w) });
+      return;
+    }
     this.store.save(w.token, w.room);
     // Snapshots decode from the welcome's schema whatever it says; this only warns when the server
     // hosts another game (or another version of it) than the one this page draws.

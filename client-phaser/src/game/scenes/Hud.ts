@@ -10,7 +10,12 @@ export interface HudModel {
   rtt: number | null;
   tick: number | null;
   players: number;
-  scores: Scores;
+  /** Star Collector's team scores; null for a game without teams (the centre shows `centre`). */
+  scores: Scores | null;
+  /** What the middle of the bar shows when there are no team scores (Arena: kills, deaths, rail). */
+  centre?: string;
+  /** Colour of `centre`. */
+  centreColor?: string;
   team: number | null;
   name: string;
   room: string | null;
@@ -55,6 +60,7 @@ export class Hud extends Phaser.Scene {
   private redScore!: Phaser.GameObjects.Text;
   private blueScore!: Phaser.GameObjects.Text;
   private you!: Phaser.GameObjects.Text;
+  private centre!: Phaser.GameObjects.Text;
   private stats!: Phaser.GameObjects.Text;
   private banner!: Phaser.GameObjects.Container;
   private bannerText!: Phaser.GameObjects.Text;
@@ -91,6 +97,7 @@ export class Hud extends Phaser.Scene {
     this.blueScore = this.add
       .text(w / 2 + 24, mid, "", { ...style, fontSize: "34px", fontStyle: "bold", color: Colors.blueText })
       .setOrigin(0, 0.5);
+    this.centre = this.add.text(w / 2, mid, "", { ...style, fontSize: "26px", fontStyle: "bold" }).setOrigin(0.5);
     this.stats = this.add.text(w - 20, mid, "", { ...style, color: Colors.dim }).setOrigin(1, 0.5);
 
     this.bannerBg = this.add.rectangle(0, 0, 760, 150, 0x05070f, 0.82).setStrokeStyle(2, Colors.border);
@@ -125,6 +132,7 @@ export class Hud extends Phaser.Scene {
       this.redScore.setX(gw / 2 - 24);
       this.blueScore.setX(gw / 2 + 24);
       this.colon.setX(gw / 2);
+      this.centre.setX(gw / 2);
       this.stats.setX(gw - 20);
       this.banner.setPosition(gw / 2, HUD_HEIGHT + (this.scale.gameSize.height - HUD_HEIGHT) / 2);
     };
@@ -144,8 +152,18 @@ export class Hud extends Phaser.Scene {
       .setColor(teamText(m.team))
       .setY(HUD_HEIGHT / 2 + 13);
 
-    const scores = `${m.scores.red}:${m.scores.blue}`;
-    if (scores !== this.lastScores) {
+    const teams = m.scores !== null;
+    this.redScore.setVisible(teams);
+    this.blueScore.setVisible(teams);
+    this.colon.setVisible(teams);
+    this.centre.setVisible(!teams);
+    if (!teams) {
+      const text = m.centre ?? "";
+      if (this.centre.text !== text) this.centre.setText(text);
+      this.centre.setColor(m.centreColor ?? Colors.text);
+    }
+    const scores = m.scores === null ? this.lastScores : `${m.scores.red}:${m.scores.blue}`;
+    if (m.scores !== null && scores !== this.lastScores) {
       if (this.lastScores !== "") {
         const [r, b] = this.lastScores.split(":").map(Number);
         if (m.scores.red !== r) this.pulse(this.redScore);

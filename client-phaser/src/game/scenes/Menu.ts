@@ -1,5 +1,6 @@
 import Phaser from "phaser";
 import { isValidRoomName, LobbyPoller, type RoomInfo } from "tickstate-sdk";
+import type { Handover } from "../net";
 import { Colors, FONT, Tex } from "../theme";
 
 const NAME_KEY = "tickstate.name";
@@ -12,6 +13,8 @@ export interface MenuData {
 export interface GameData {
   name: string;
   room?: string;
+  /** The connection of the play scene that got a `welcome` for this scene's game. */
+  handover?: Handover;
 }
 
 /** How often the lobby list is fetched again, ms. */
@@ -35,7 +38,7 @@ export class Menu extends Phaser.Scene {
     this.addStarfield(width, height);
     this.addDecoration(width, height);
 
-    this.add
+    const title = this.add
       .text(width / 2, height * 0.2, "STAR COLLECTOR", {
         fontFamily: FONT,
         fontSize: "96px",
@@ -90,7 +93,7 @@ export class Menu extends Phaser.Scene {
     // Focus the field for typing right away (not on touch screens, where it would pop a keyboard).
     if (input && !this.sys.game.device.input.touch) setTimeout(() => input.focus(), 0);
 
-    this.add
+    const help = this.add
       .text(
         width / 2,
         height * 0.78,
@@ -98,6 +101,20 @@ export class Menu extends Phaser.Scene {
         { fontFamily: FONT, fontSize: "26px", color: Colors.text, align: "center", lineSpacing: 10 },
       )
       .setOrigin(0.5);
+    // One build plays every game: the lobby says which one this server hosts.
+    void fetch("/rooms")
+      .then((r) => (r.ok ? r.json() : null))
+      .then((doc: unknown) => {
+        const game = typeof doc === "object" && doc !== null ? (doc as { game?: unknown }).game : undefined;
+        if (game !== "arena" || !title.active) return;
+        title.setText("ARENA").setColor("#ff8a6a").setStroke("#3a0d06", 6);
+        help.setText(
+          "Fly: WASD or arrows · aim: mouse · blaster: hold the left button · rail: right button or Space\nTab: scoreboard · Enter: chat · green crosses heal.",
+        );
+      })
+      .catch(() => {
+        // No lobby (e.g. the Vite dev server without the proxy): keep the default title.
+      });
     if (data.message) {
       this.add
         .text(width / 2, height * 0.88, data.message, { fontFamily: FONT, fontSize: "26px", color: Colors.redText })

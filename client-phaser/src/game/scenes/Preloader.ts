@@ -23,6 +23,17 @@ export class Preloader extends Phaser.Scene {
     this.makeSpark(Tex.sparkStar, Colors.star);
     this.makeRing();
     this.makeDust();
+    // Arena.
+    this.makeFighter(Tex.arenaOwn, Colors.arenaOwn, Colors.arenaOwnDark, 0xffffff);
+    this.makeFighter(Tex.arenaEnemy, Colors.arenaEnemy, Colors.arenaEnemyDark, 0xffffff);
+    this.makeFighter(Tex.arenaAway, Colors.neutral, 0x505870, 0xd0d4e0);
+    this.makeFighter(Tex.arenaFlash, 0xffffff, 0xffffff, 0xffffff);
+    this.makeBolt(Tex.boltOwn, Colors.boltOwn);
+    this.makeBolt(Tex.boltEnemy, Colors.boltEnemy);
+    this.makePickup();
+    this.makeShield();
+    this.makeSpark(Tex.sparkHit, 0xffffff);
+    this.makeSpark(Tex.sparkFire, Colors.boltEnemy);
     this.scene.start("Menu");
   }
 
@@ -61,6 +72,71 @@ export class Preloader extends Phaser.Scene {
     g.fillStyle(0xffffff, 0.9);
     g.fillEllipse(c + 6, c, 12, 6);
     g.generateTexture(key, 64, 64);
+    g.destroy();
+  }
+
+  /** Arena's fighter: a broader hull with two gun barrels, pointing along +x. */
+  private makeFighter(key: string, color: number, dark: number, trim: number): void {
+    const g = this.g();
+    const c = 32;
+    const V = (x: number, y: number) => new Phaser.Math.Vector2(c + x, c + y);
+    const hull = [V(22, 0), V(4, -8), V(-6, -22), V(-16, -20), V(-10, -6), V(-14, 0), V(-10, 6), V(-16, 20), V(-6, 22), V(4, 8)];
+    g.fillStyle(color, 0.16);
+    g.fillCircle(c, c, 29);
+    // Gun barrels.
+    g.fillStyle(trim, 0.9);
+    g.fillRect(c + 2, c - 12, 18, 3);
+    g.fillRect(c + 2, c + 9, 18, 3);
+    g.fillStyle(dark, 1);
+    g.fillPoints(hull, true);
+    g.fillStyle(color, 1);
+    g.fillPoints([V(18, 0), V(2, -6), V(-6, -17), V(-12, -15), V(-7, -4), V(-10, 0), V(-7, 4), V(-12, 15), V(-6, 17), V(2, 6)], true);
+    g.lineStyle(2, trim, 0.6);
+    g.strokePoints(hull, true);
+    g.fillStyle(0xffffff, 0.92);
+    g.fillEllipse(c + 5, c, 11, 6);
+    g.generateTexture(key, 64, 64);
+    g.destroy();
+  }
+
+  private makeBolt(key: string, color: number): void {
+    const g = this.g();
+    g.fillStyle(color, 0.25);
+    g.fillCircle(10, 10, 10);
+    g.fillStyle(color, 0.6);
+    g.fillCircle(10, 10, 6.5);
+    g.fillStyle(0xffffff, 1);
+    g.fillCircle(10, 10, 3.5);
+    g.generateTexture(key, 20, 20);
+    g.destroy();
+  }
+
+  private makePickup(): void {
+    const g = this.g();
+    for (let r = 24; r > 12; r -= 2) {
+      g.fillStyle(Colors.pickup, 0.04);
+      g.fillCircle(24, 24, r);
+    }
+    g.fillStyle(0x0b2a18, 1);
+    g.fillRoundedRect(10, 10, 28, 28, 7);
+    g.lineStyle(2, Colors.pickup, 1);
+    g.strokeRoundedRect(10, 10, 28, 28, 7);
+    g.fillStyle(Colors.pickup, 1);
+    g.fillRect(21, 14, 6, 20);
+    g.fillRect(14, 21, 20, 6);
+    g.generateTexture(Tex.pickup, 48, 48);
+    g.destroy();
+  }
+
+  private makeShield(): void {
+    const g = this.g();
+    g.fillStyle(Colors.shield, 0.1);
+    g.fillCircle(40, 40, 36);
+    g.lineStyle(3, Colors.shield, 0.9);
+    g.strokeCircle(40, 40, 34);
+    g.lineStyle(8, Colors.shield, 0.15);
+    g.strokeCircle(40, 40, 34);
+    g.generateTexture(Tex.shield, 80, 80);
     g.destroy();
   }
 
