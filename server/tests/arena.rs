@@ -19,7 +19,8 @@ use tickstate_server::room::RoomPolicy;
 use tickstate_shared::schema::FieldValue;
 use tickstate_shared::{InputMsg, Quantizer, Snapshot};
 use tickstate_testkit::{
-    Client, Event, RecordingLink, RoomDriver, TestServer, from_value, get_json, snapshots_in, wait_stats,
+    Client, Event, NetConditions, NetProxy, RecordingLink, RoomDriver, TestServer, from_value, get_json, snapshots_in,
+    wait_stats,
 };
 
 const WAIT: Duration = Duration::from_secs(5);
@@ -835,4 +836,99 @@ async fn bad_action_values_are_counted_rejects_and_arena_stays_healthy() {
     assert_eq!(server.stats().await["players"], 2);
     server.assert_live().await;
     server.stop().await.unwrap();
+}
+
+// ---- lag compensation end to end, through a slow network -----------------------------------
+
+/// One server with `max_rewind`: Bo (direct) flies up and down; Ada, behind a proxy that delays
+/// every byte 150 ms each way, aims the rail at where she draws Bo (two snapshot intervals behind
+/// her newest snapshot, like an interpolating client) and says that tick. Returns the shot.
+async fn rail_through_150ms_each_way(max_rewind: Duration) -> (RailShot, u16) {
+    let server = TestServer::start_with_game(
+        ServerConfig {
+            seed: Some(5),
+            ..ServerConfig::default()
+        },
+        arena::game(ArenaConfig {
+            max_rewind,
+            lag_history: Duration::from_secs(2),
+            ..config(map(&[(200.0, 450.0), (900.0, 450.0)], vec![], &[]))
+        }),
+    )
+    .await;
+    let upstream: std::net::SocketAddr = server.base.trim_start_matches("http://").parse().unwrap();
+    let proxy = NetProxy::start(
+        upstream,
+        NetConditions::delayed(Duration::from_millis(150), Duration::ZERO),
+    )
+    .await
+    .unwrap();
+    let mut ada = Client::connect(&proxy.url(), &tickstate_shared::ConnectAuth::named("Ada"))
+        .await
+        .unwrap();
+    let bo = server.connect("Bo").await;
+    let (aid, bid) = (ada.welcome.id, bo.welcome.id);
+    let q = Quantizer::new(ada.welcome.world.width, ada.welcome.world.height);
+    // Bo flies down at full speed for 1.5 s (one input per tick), then holds still.
+    let sender = bo.sender.clone();
+    let flying = tokio::spawn(async move {
+        let mut iv = tokio::time::interval(Duration::from_secs(1) / TICK_RATE);
+        for seq in 1..=(TICK_RATE * 20) {
+            iv.tick().await;
+            let dy = if seq <= TICK_RATE * 3 / 2 { 1.0 } else { 0.0 };
+            if sender.input(InputMsg::new(seq, 0.0, dy, 0)).await.is_err() {
+                return;
+            }
+        }
+    });
+    let pos = |s: &Snapshot, id: u16| {
+        let e = s.entity(id)?;
+        let (x, y) = q.dequantize(e.head.x, e.head.y);
+        Some(Vec2::new(x, y))
+    };
+    // Ada draws Bo as of two snapshot intervals behind her newest snapshot; she fires once she
+    // draws him 30 units down his path, still moving (he flies on for about a second more).
+    let back = 2 * (TICK_RATE / SNAPSHOT_RATE);
+    let mut seen: Vec<Snapshot> = Vec::new();
+    let drawn = loop {
+        let s = snapshot_where(&mut ada, "Ada's snapshots", |_| true).await;
+        let newest = s.tick;
+        seen.push(s);
+        if let Some(d) = seen.iter().rev().find(|s| s.tick + back <= newest)
+            && pos(d, bid).is_some_and(|p| p.y > 480.0)
+        {
+            break d.clone();
+        }
+        assert!(seen.len() < 300, "Bo never got 30 units down in Ada's view");
+    };
+    let (Some(me), Some(target)) = (pos(&drawn, aid), pos(&drawn, bid)) else {
+        panic!("both ships are in the snapshot Ada draws");
+    };
+    ada.sender
+        .input(net_input(1, aim_at(me, target), false, true, drawn.tick))
+        .await
+        .unwrap();
+    let shot = loop {
+        let shot: RailShot = from_value(&event(&mut ada, "rail").await).unwrap();
+        if shot.by == aid {
+            break shot;
+        }
+    };
+    flying.abort();
+    server.stop().await.unwrap();
+    (shot, bid)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn through_150_ms_each_way_a_rail_aimed_at_what_the_client_draws_hits_the_moving_target() {
+    // Ada's view is at least 300 ms old when her shot lands (both ways, plus the interpolation
+    // delay); Bo moves 260 units/s, with a radius of 18: without the rewind the beam misses him by
+    // some 80 units. The cap is raised to 1 s so a busy machine's extra delay cannot clamp it.
+    let (shot, bo) = rail_through_150ms_each_way(Duration::from_secs(1)).await;
+    assert_eq!(shot.hit, Some(bo), "the rewound shot hits: {shot:?}");
+    let (shot, _) = rail_through_150ms_each_way(Duration::ZERO).await;
+    assert_eq!(
+        shot.hit, None,
+        "the same shot without lag compensation misses: {shot:?}"
+    );
 }
