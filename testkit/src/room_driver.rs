@@ -85,11 +85,17 @@ impl RecordingLink {
             .map(|e| e.data.clone())
             .collect()
     }
-    /// Every event called `name`, decoded as `T`.
+    /// Every event called `name`, decoded as `T` the way a client decodes it (from MessagePack).
+    ///
+    /// # Panics
+    /// When one does not decode as `T`: a test must not silently skip events it cannot read.
     pub fn typed<T: serde::de::DeserializeOwned>(&self, name: &str) -> Vec<T> {
         self.events(name)
             .into_iter()
-            .filter_map(|v| rmpv::ext::from_value(v).ok())
+            .map(|v| {
+                crate::client::from_value(&v)
+                    .unwrap_or_else(|e| panic!("event {name:?} does not decode as the type asked for: {e}; it was {v}"))
+            })
             .collect()
     }
     /// The newest snapshot.
