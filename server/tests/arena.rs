@@ -158,10 +158,9 @@ impl Arena {
     }
 }
 
-/// Every `name` event a link got, decoded like a client does (`RecordingLink::typed` goes
-/// through `rmpv::ext`, which cannot read enum variants sent as strings).
+/// Every `name` event a link got, decoded like a client does.
 fn got<T: serde::de::DeserializeOwned>(link: &RecordingLink, name: &str) -> Vec<T> {
-    link.events(name).iter().map(|v| from_value(v).unwrap()).collect()
+    link.typed(name)
 }
 
 fn aim_at(from: Vec2, to: Vec2) -> f32 {
