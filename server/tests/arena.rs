@@ -19,8 +19,8 @@ use tickstate_server::room::RoomPolicy;
 use tickstate_shared::schema::FieldValue;
 use tickstate_shared::{InputMsg, Quantizer, Snapshot};
 use tickstate_testkit::{
-    Client, Event, NetConditions, NetProxy, RecordingLink, RoomDriver, TestServer, from_value, get_json, snapshots_in,
-    wait_stats,
+    Client, Event, NetConditions, NetProxy, RecordingLink, RoomDriver, TestServer, from_value, get_json, raw_input,
+    snapshots_in, wait_stats,
 };
 
 const WAIT: Duration = Duration::from_secs(5);
@@ -777,13 +777,6 @@ async fn a_real_client_joins_arena_fires_and_decodes_snapshots_from_the_welcome_
         }
     );
     server.stop().await.unwrap();
-}
-
-/// `[seq, 0, 0, 0, ...fields]` as raw MessagePack values.
-fn raw_input(seq: u32, fields: Vec<Value>) -> Value {
-    let mut v = vec![seq.into(), 0.into(), 0.into(), 0.into()];
-    v.extend(fields);
-    Value::Array(v)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

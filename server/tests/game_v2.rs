@@ -18,7 +18,7 @@ use tickstate_server::config::AuthConfig;
 use tickstate_shared::schema::FieldValue;
 use tickstate_shared::{ConnectAuth, EntityRecord, InputMsg, Quantizer, Refusal, Snapshot};
 use tickstate_testkit::client::{Client, ClientError, Event, from_value};
-use tickstate_testkit::{TestServer, snapshots_in, wait_stats};
+use tickstate_testkit::{TestServer, raw_input, snapshots_in, wait_stats};
 
 const WAIT: Duration = Duration::from_secs(5);
 const SHIP: u8 = 1;
@@ -228,13 +228,6 @@ async fn a_ship_dies_respawns_with_its_id_and_the_snapshot_says_it_teleported() 
         back.teleports
     );
     server.stop().await.unwrap();
-}
-
-/// `[seq, 0, 0, 0, ...fields]` as raw MessagePack values.
-fn raw_input(seq: u32, fields: Vec<Value>) -> Value {
-    let mut v = vec![seq.into(), 0.into(), 0.into(), 0.into()];
-    v.extend(fields);
-    Value::Array(v)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -28,6 +28,6 @@ pub mod test_server;
 pub use client::{Client, ClientError, ClientSender, Event, from_value, is_message, snapshots_in};
 pub use http_get::{get, get_json, get_with};
 pub use netsim::{NetConditions, NetProxy};
-pub use raw_socket::{Raw, packet, protocol_auth};
+pub use raw_socket::{Raw, packet, protocol_auth, raw_input};
 pub use room_driver::{JoinSpec, NullLink, RecordedEvent, Recording, RecordingLink, RoomDriver};
 pub use test_server::{TestServer, wait_stats};

@@ -17,6 +17,14 @@ pub fn protocol_auth() -> rmpv::Value {
     rmpv::Value::Map(vec![("protocol".into(), tickstate_shared::PROTOCOL_VERSION.into())])
 }
 
+/// An input `[seq, 0, 0, 0, ...fields]` as raw MessagePack values, for sending input fields of
+/// any type (wrong ones included) with [`crate::ClientSender::emit`].
+pub fn raw_input(seq: u32, fields: Vec<rmpv::Value>) -> rmpv::Value {
+    let mut v = vec![seq.into(), 0.into(), 0.into(), 0.into()];
+    v.extend(fields);
+    rmpv::Value::Array(v)
+}
+
 /// A Socket.IO packet of type `kind` on namespace `/`, as the msgpack parser encodes it.
 pub fn packet(kind: u8, data: Option<rmpv::Value>) -> Vec<u8> {
     let mut fields = vec![("type".into(), kind.into()), ("nsp".into(), "/".into())];
