@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
-import { launchChromium, newPlayer, ready } from "../support/players.mjs";
+import { launchChromium, newPlayer, playFromMenu } from "../support/players.mjs";
 import { startServer } from "../support/server.mjs";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
@@ -35,14 +35,7 @@ const own = async (page) => {
 };
 
 async function join(player, name) {
-  const { page } = player;
-  await page.goto(server.url, { waitUntil: "load" });
-  const input = page.locator("#name");
-  await input.waitFor({ state: "visible", timeout: 15_000 });
-  await input.fill(name);
-  await page.locator("#play").click();
-  await page.waitForFunction(ready, null, { timeout: 20_000 });
-  const t = await hook(page);
+  const t = await playFromMenu(player, server.url, name);
   assert.equal(t.game, "arena", "the page plays the game welcome names");
   return t.id;
 }

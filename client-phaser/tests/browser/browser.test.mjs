@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
-import { launchChromium, newPlayer, ready } from "../support/players.mjs";
+import { launchChromium, newPlayer, playFromMenu, ready } from "../support/players.mjs";
 import { startServer } from "../support/server.mjs";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
@@ -29,15 +29,8 @@ let idB;
 
 /** Goes through the menu: enters the name and presses Play; waits until the game is connected. */
 async function join(player, name) {
-  const { page } = player;
-  await page.goto(server.url, { waitUntil: "load" });
-  const input = page.locator("#name");
-  await input.waitFor({ state: "visible", timeout: 15_000 });
-  await page.screenshot({ path: `${artifacts}/menu-${player.label}.png` });
-  await input.fill(name);
-  await page.locator("#play").click();
-  await page.waitForFunction(ready, null, { timeout: 15_000 });
-  return page.evaluate(() => window.__tickstate.id);
+  const onMenu = (page) => page.screenshot({ path: `${artifacts}/menu-${player.label}.png` });
+  return (await playFromMenu(player, server.url, name, { onMenu, timeout: 15_000 })).id;
 }
 
 const hook = (page) => page.evaluate(() => window.__tickstate);

@@ -10,7 +10,7 @@ import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { startNetProxy } from "../support/netproxy.mjs";
-import { launchChromium, newPlayer, ready } from "../support/players.mjs";
+import { launchChromium, newPlayer, playFromMenu } from "../support/players.mjs";
 import { startServer } from "../support/server.mjs";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
@@ -29,14 +29,7 @@ let browser;
 const problems = [];
 
 async function join(player, name) {
-  const { page } = player;
-  await page.goto(proxy.url, { waitUntil: "load", timeout: 30_000 });
-  const input = page.locator("#name");
-  await input.waitFor({ state: "visible", timeout: 20_000 });
-  await input.fill(name);
-  await page.locator("#play").click();
-  await page.waitForFunction(ready, null, { timeout: 20_000 });
-  return page.evaluate(() => window.__tickstate.id);
+  return (await playFromMenu(player, proxy.url, name)).id;
 }
 
 /** y of entity `id` as drawn on every animation frame for `ms`, in the page. */

@@ -38,3 +38,20 @@ export const ready = () => {
   const t = window.__tickstate;
   return !!t && t.connected && t.id !== null && t.rendered[t.id] !== undefined;
 };
+
+/**
+ * Opens `url` in the player's page, enters `name` in the menu and presses Play; resolves with
+ * `window.__tickstate` once the game is connected and draws its own ship. `onMenu(page)` runs once
+ * the menu shows, before the name is entered (screenshots, room fields).
+ */
+export async function playFromMenu(player, url, name, { onMenu = async () => {}, timeout = 20_000 } = {}) {
+  const { page } = player;
+  await page.goto(url, { waitUntil: "load", timeout: Math.max(timeout, 30_000) });
+  const input = page.locator("#name");
+  await input.waitFor({ state: "visible", timeout });
+  await onMenu(page);
+  await input.fill(name);
+  await page.locator("#play").click();
+  await page.waitForFunction(ready, null, { timeout });
+  return page.evaluate(() => window.__tickstate);
+}
