@@ -29,6 +29,30 @@ let idA;
 let idB;
 
 const hook = (page) => page.evaluate(() => window.__tickstate);
+
+/**
+ * `page.waitForFunction`, and when it times out: screenshots of both pages and what each draws
+ * (ships with their fields, A's aim, B's state) in the error, so a failure explains itself.
+ */
+async function waitIn(page, fn, arg, timeout, what) {
+  try {
+    return await page.waitForFunction(fn, arg, { timeout });
+  } catch (e) {
+    const state = {};
+    for (const p of [a, b]) {
+      if (!p) continue;
+      await p.page.screenshot({ path: `${artifacts}/arena-failure-${p.label}.png` }).catch(() => {});
+      const t = await hook(p.page).catch(() => null);
+      const ships = Object.fromEntries(
+        Object.entries(t?.rendered ?? {})
+          .filter(([, r]) => r.kind === 1)
+          .map(([id, r]) => [id, { x: +r.x.toFixed(1), y: +r.y.toFixed(1), ...r.fields }]),
+      );
+      state[p.label] = { id: t?.id, tick: t?.tick, ships, extra: t?.extra && { alive: t.extra.alive, aim: t.extra.aim, respawnIn: t.extra.respawnIn } };
+    }
+    throw new Error(`${what}: ${e.message}\n${JSON.stringify(state)}`);
+  }
+}
 const own = async (page) => {
   const t = await hook(page);
   return t.rendered[t.id] ?? null;
@@ -195,7 +219,7 @@ describe("Arena in the browser", () => {
     assert.deepEqual(repeats, [], "B draws A's bolts moving every frame, not at the snapshot rate");
     assert.ok(steps > tracks.size * 4, `bolts should move over several frames each (${steps} steps over ${tracks.size} bolts)`);
 
-    await b.page.waitForFunction((id) => window.__tickstate.rendered[id]?.fields.hp < 100, idB, { timeout: 10_000 });
+    await waitIn(b.page, (id) => window.__tickstate.rendered[id]?.fields.hp < 100, idB, 10_000, "B's hp should drop");
     const hpB = (await own(b.page)).fields.hp;
     assert.ok(hpB < 100, `B's hp should drop: ${hpB}`);
     await a.page.waitForFunction(([id, hp]) => window.__tickstate.rendered[id]?.fields.hp <= hp, [idB, hpB], { timeout: 10_000 });
@@ -206,7 +230,7 @@ describe("Arena in the browser", () => {
     await a.page.mouse.down({ button: "left" });
     await a.page.keyboard.down("Space");
     try {
-      await b.page.waitForFunction(() => window.__tickstate.extra?.alive === false, null, { timeout: 20_000 });
+      await waitIn(b.page, () => window.__tickstate.extra?.alive === false, null, 20_000, "B should be destroyed");
     } finally {
       await a.page.keyboard.up("Space");
       await a.page.mouse.up({ button: "left" });
