@@ -96,10 +96,13 @@ pub struct Upgrades {
 impl Upgrades {
     fn record(&self, sid: &str, info: &Arc<ConnInfo>) {
         if info.upgraded_sid.set(sid.into()).is_ok() {
-            self.by_sid
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .insert(sid.into(), Arc::downgrade(info));
+            // The first connection to name a session keeps it: a request naming someone else's
+            // session id cannot take over the entry of the connection that really upgraded it.
+            let mut by_sid = self.by_sid.lock().unwrap_or_else(|p| p.into_inner());
+            let entry = by_sid.entry(sid.into()).or_default();
+            if entry.strong_count() == 0 {
+                *entry = Arc::downgrade(info);
+            }
         }
     }
 
