@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
-import { launchChromium, newPlayer, playFromMenu, ready } from "../support/players.mjs";
+import { launchChromium, newPlayer, playFromMenu, ready, recordFrames } from "../support/players.mjs";
 import { startServer } from "../support/server.mjs";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
@@ -34,27 +34,6 @@ async function join(player, name) {
 }
 
 const hook = (page) => page.evaluate(() => window.__tickstate);
-
-/** Records `rendered[id]` (or null) and the time on every animation frame for `ms` in the page. */
-function recordFrames(page, id, ms) {
-  return page.evaluate(
-    ([id, ms]) =>
-      new Promise((resolve) => {
-        const out = [];
-        const t0 = performance.now();
-        const frame = () => {
-          const e = window.__tickstate?.rendered[id];
-          const now = performance.now();
-          // `at`: epoch ms (timeOrigin + now), comparable between the two pages.
-          out.push({ t: now - t0, at: performance.timeOrigin + now, x: e ? e.x : null, y: e ? e.y : null });
-          if (performance.now() - t0 < ms) requestAnimationFrame(frame);
-          else resolve(out);
-        };
-        requestAnimationFrame(frame);
-      }),
-    [id, ms],
-  );
-}
 
 /** In page A: records when the page saw a key go down and up (epoch ms, like the frames' `at`). */
 function watchKeys(page) {

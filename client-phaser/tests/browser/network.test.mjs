@@ -11,7 +11,7 @@ import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { startNetProxy } from "../support/netproxy.mjs";
-import { launchChromium, newPlayer, playFromMenu } from "../support/players.mjs";
+import { launchChromium, newPlayer, playFromMenu, recordFrames } from "../support/players.mjs";
 import { startServer } from "../support/server.mjs";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
@@ -33,23 +33,9 @@ async function join(player, name) {
   return (await playFromMenu(player, proxy.url, name)).id;
 }
 
-/** y of entity `id` as drawn on every animation frame for `ms`, in the page. */
-function recordY(page, id, ms) {
-  return page.evaluate(
-    ([id, ms]) =>
-      new Promise((resolve) => {
-        const out = [];
-        const t0 = performance.now();
-        const frame = () => {
-          const e = window.__tickstate?.rendered[id];
-          if (e) out.push({ t: performance.now() - t0, y: e.y });
-          if (performance.now() - t0 < ms) requestAnimationFrame(frame);
-          else resolve(out);
-        };
-        requestAnimationFrame(frame);
-      }),
-    [id, ms],
-  );
+/** y of entity `id` on every animation frame it is drawn on, for `ms`, in the page. */
+async function recordY(page, id, ms) {
+  return (await recordFrames(page, id, ms)).filter((f) => f.y !== null);
 }
 
 /**

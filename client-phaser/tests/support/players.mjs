@@ -55,3 +55,24 @@ export async function playFromMenu(player, url, name, { onMenu = async () => {},
   await page.waitForFunction(ready, null, { timeout });
   return page.evaluate(() => window.__tickstate);
 }
+
+/** Records `rendered[id]` (or null) and the time on every animation frame for `ms` in the page. */
+export function recordFrames(page, id, ms) {
+  return page.evaluate(
+    ([id, ms]) =>
+      new Promise((resolve) => {
+        const out = [];
+        const t0 = performance.now();
+        const frame = () => {
+          const e = window.__tickstate?.rendered[id];
+          const now = performance.now();
+          // `at`: epoch ms (timeOrigin + now), comparable between the two pages.
+          out.push({ t: now - t0, at: performance.timeOrigin + now, x: e ? e.x : null, y: e ? e.y : null });
+          if (performance.now() - t0 < ms) requestAnimationFrame(frame);
+          else resolve(out);
+        };
+        requestAnimationFrame(frame);
+      }),
+    [id, ms],
+  );
+}

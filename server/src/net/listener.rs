@@ -116,16 +116,6 @@ impl Upgrades {
             .upgrade()
     }
 
-    /// Sessions recorded now.
-    pub fn len(&self) -> usize {
-        self.by_sid.lock().unwrap_or_else(|p| p.into_inner()).len()
-    }
-
-    /// True when no session is recorded.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     fn sweep(&self) {
         self.by_sid
             .lock()
