@@ -274,6 +274,8 @@ describe("Arena in the browser", () => {
     const text = "gg Bob, well flown";
     await a.page.keyboard.press("Enter");
     await a.page.locator("#chat-input").waitFor({ state: "visible", timeout: 5000 });
+    // Type once the box has the focus (the first key was lost when typing began as it opened).
+    await a.page.waitForFunction(() => document.activeElement?.id === "chat-input", null, { timeout: 5000 });
     await a.page.keyboard.type(text, { delay: 20 });
     await a.page.screenshot({ path: `${artifacts}/arena-a-typing.png` });
     const before = await own(a.page);
