@@ -42,6 +42,8 @@ pub struct ServerConfig {
     pub max_players: Option<usize>,
     /// Rooms that may exist at once (0 = unlimited); joining a new room beyond it is refused.
     pub max_rooms: usize,
+    /// Threads that step the rooms (0 = one per core).
+    pub tick_workers: usize,
     /// How long a dropped player's seat and entity are held for it to resume (zero: not held).
     pub session_hold: Duration,
     /// How long a room may stay empty before it is disposed of (zero: never).
@@ -145,6 +147,7 @@ impl Default for ServerConfig {
             snapshot_rate: None,
             max_players: None,
             max_rooms: 100,
+            tick_workers: 0,
             session_hold: Duration::from_secs(20),
             room_idle: Duration::from_secs(30),
             client_dir: PathBuf::from("client-phaser/dist"),

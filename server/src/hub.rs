@@ -69,7 +69,14 @@ impl Hub {
         let stats = Arc::new(Stats::default());
         let policy = config.room_policy();
         Arc::new(Self {
-            rooms: Rooms::new(game.clone(), policy, stats.clone(), config.seed, config.max_rooms),
+            rooms: Rooms::new(
+                game.clone(),
+                policy,
+                stats.clone(),
+                config.seed,
+                config.max_rooms,
+                crate::room::TickPool::new(config.tick_workers, stats.clone()),
+            ),
             authenticator: config.auth.0.clone(),
             game,
             config,

@@ -14,7 +14,7 @@
 //! - [`sim`]: world, movement validation, collisions, snapshot building. No async, no I/O, no clock.
 //! - [`game`]: the built-in games (Star Collector, Arena), written only against the prelude.
 //! - [`room`]: the room core (no I/O: inputs in, transmits out), its seats, input queue and tick
-//!   stages; the runner that feeds it on its own thread; the registry (matchmaking, disposal,
+//!   stages; the runner that feeds it and the tick pool that steps every runner; the registry (matchmaking, disposal,
 //!   sessions). The room core and its runner are public so that the test kit
 //!   (`tickstate-testkit`, not published) can step a room in memory.
 //! - `hub`: the running server's shared state (game, settings, rooms, counters, the connection

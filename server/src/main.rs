@@ -63,6 +63,9 @@ struct Args {
     /// Rooms that may exist at once (0 = unlimited).
     #[arg(long, env = "TICKSTATE_MAX_ROOMS", default_value_t = 100)]
     max_rooms: usize,
+    /// Threads that step the rooms, each room on its own deadline (0 = one per core).
+    #[arg(long, env = "TICKSTATE_TICK_WORKERS", default_value_t = 0)]
+    tick_workers: usize,
     /// How long a dropped player's seat and entity are held for it to resume, in milliseconds (0 = not held).
     #[arg(long, env = "TICKSTATE_SESSION_HOLD_MS", default_value_t = 20_000)]
     session_hold_ms: u64,
@@ -236,6 +239,7 @@ async fn main() -> anyhow::Result<()> {
         client_dir: args.client_dir,
         max_players: args.max_players,
         max_rooms: args.max_rooms,
+        tick_workers: args.tick_workers,
         session_hold: Duration::from_millis(args.session_hold_ms),
         room_idle: Duration::from_millis(args.room_idle_ms),
         seed: args.seed,

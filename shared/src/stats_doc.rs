@@ -57,6 +57,8 @@ pub struct StatsDoc {
     pub connections: ConnectionCounts,
     /// The operator listener itself.
     pub admin: AdminCounts,
+    /// The tick threads that step the rooms.
+    pub tick_pool: PoolCounts,
     /// Every room.
     pub rooms: Vec<RoomStats>,
 }
@@ -161,6 +163,23 @@ pub struct ConnectionCounts {
 pub struct AdminCounts {
     /// Requests refused with 401 (missing or wrong bearer token).
     pub unauthorized: u64,
+}
+
+/// The tick pool on `/stats`: the threads that step every room.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PoolCounts {
+    /// Tick threads asked for (`--tick-workers`; one per core by default).
+    pub workers: u64,
+    /// Tick threads running now: the workers plus spares started for stuck ones (0 before the
+    /// first room).
+    pub threads: u64,
+    /// Rooms on the pool.
+    pub rooms: u64,
+    /// Times a tick thread was found stuck in one room's tick and a spare was started.
+    pub stuck: u64,
+    /// Rooms stopped because their tick panicked.
+    pub panics: u64,
 }
 
 /// One room on `/stats`.

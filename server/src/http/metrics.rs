@@ -238,6 +238,18 @@ impl Collector for Scrape {
             "Ticks skipped because a loop fell behind, rooms that exist now.",
             d.skipped_ticks(),
         )?;
+        gauge(
+            e,
+            "tickstate_tick_threads",
+            "Tick threads running (workers and spares).",
+            d.tick_pool.threads,
+        )?;
+        counter(
+            e,
+            "tickstate_tick_threads_stuck",
+            "Times a tick thread was stuck in one room's tick and a spare was started.",
+            d.tick_pool.stuck,
+        )?;
         gauge(e, "tickstate_players", "Players in all rooms.", d.players)?;
         gauge(e, "tickstate_entities", "Entities in all rooms.", d.entities)?;
         gauge(e, "tickstate_rooms", "Rooms.", d.rooms.len() as u64)?;

@@ -7,7 +7,7 @@ use std::sync::atomic::Ordering::Relaxed;
 use axum::Json;
 use axum::extract::State;
 use tickstate_shared::stats_doc::{
-    AdminCounts, ClientDoc, ClientInputs, ClientsDoc, Counts, EventCounts, Percentiles, RoomStats, StatsDoc,
+    AdminCounts, ClientDoc, ClientInputs, ClientsDoc, Counts, EventCounts, Percentiles, PoolCounts, RoomStats, StatsDoc,
 };
 
 use super::admin::AdminState;
@@ -89,6 +89,16 @@ pub fn stats_doc(hub: &Hub, sockets: u64, admin: AdminCounts) -> StatsDoc {
         send_buffer_full: s.send_buffer_full.load(Relaxed),
         connections: hub.conns.counts(),
         admin,
+        tick_pool: {
+            let g = hub.rooms.pool().gauges();
+            PoolCounts {
+                workers: g.workers.load(Relaxed),
+                threads: g.threads.load(Relaxed),
+                rooms: g.rooms.load(Relaxed),
+                stuck: g.stuck.load(Relaxed),
+                panics: g.panics.load(Relaxed),
+            }
+        },
         rooms: room_stats,
     }
 }

@@ -19,11 +19,15 @@
 //! 4. **snapshot**: on snapshot ticks, the world's records are packed once into a shared block,
 //!    and each recipient's `tick`/`ack` (and private fields and movement) are wrapped around it.
 //! 5. **send** (runner): the queued transmits (events, snapshots, closes) go to the links.
+//!
+//! Rooms run on the server's tick pool ([`pool`]): a few threads step every room on its own
+//! absolute deadline.
 
 pub mod hooks;
 pub mod input_queue;
 pub mod link;
 pub mod mailbox;
+pub mod pool;
 pub mod registry;
 pub mod runner;
 mod seats;
@@ -46,8 +50,9 @@ use tickstate_shared::snapshot::Quantizer;
 
 pub use link::{LinkError, PlayerLink};
 pub use mailbox::{ConnId, Control, Event, InputEnvelope, JoinRequest, JoinTicket, MessageEnvelope, Transmit};
+pub use pool::{PoolGauges, TickPool};
 pub use registry::Rooms;
-pub use runner::{Inbound, RoomHandle, spawn_room};
+pub use runner::{Inbound, RoomHandle};
 pub use seats::Sessions;
 pub use settings::{RoomError, RoomPolicy, RoomSettings};
 pub use stage::{RoomGauges, Stage, TickOutcome};

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use tickstate_shared::reasons::{JoinRefusal, Refusal};
 
-use super::{Room, RoomHandle, RoomPolicy, Sessions, spawn_room};
+use super::{Room, RoomHandle, RoomPolicy, Sessions, TickPool};
 use crate::rules::Game;
 use crate::stats::Stats;
 
@@ -21,6 +21,7 @@ pub struct Rooms {
     sessions: Arc<Sessions>,
     created: AtomicU64,
     closing: AtomicBool,
+    pool: TickPool,
 }
 
 impl std::fmt::Debug for Rooms {
@@ -35,9 +36,17 @@ impl std::fmt::Debug for Rooms {
 }
 
 impl Rooms {
-    /// An empty registry.
-    pub fn new(game: Game, policy: RoomPolicy, stats: Arc<Stats>, seed: Option<u64>, max_rooms: usize) -> Self {
+    /// An empty registry whose rooms run on `pool`.
+    pub fn new(
+        game: Game,
+        policy: RoomPolicy,
+        stats: Arc<Stats>,
+        seed: Option<u64>,
+        max_rooms: usize,
+        pool: TickPool,
+    ) -> Self {
         Self {
+            pool,
             max_rooms,
             sessions: Arc::default(),
             rooms: Mutex::new(HashMap::new()),
@@ -66,7 +75,7 @@ impl Rooms {
             }
             tracing::warn!(room = name, "room had stopped; starting a new one");
         }
-        // Each room is a thread ticking at its rate: bound how many clients can make.
+        // Each room costs a tick at its rate and its memory: bound how many clients can make.
         let live = rooms.values().filter(|r| r.is_alive()).count();
         if self.max_rooms > 0 && live >= self.max_rooms {
             return Err(Refusal::TooManyRooms.into());
@@ -85,12 +94,17 @@ impl Rooms {
             tracing::error!(room = name, error = %e, "cannot create room");
             JoinRefusal::new(Refusal::RoomUnavailable)
         })?;
-        let handle = spawn_room(room, self.stats.clone()).map_err(|e| {
+        let handle = self.pool.spawn(room).map_err(|e| {
             tracing::error!(room = name, error = %e, "cannot start room");
             JoinRefusal::new(Refusal::RoomUnavailable)
         })?;
         rooms.insert(name.to_owned(), handle.clone());
         Ok(handle)
+    }
+
+    /// The tick pool the rooms run on.
+    pub fn pool(&self) -> &TickPool {
+        &self.pool
     }
 
     /// The game every room plays.

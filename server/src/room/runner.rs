@@ -1,35 +1,25 @@
-//! Running a room: its channels, its links, and its tick loop on its own OS thread.
+//! Running a room: its channels and its links.
 //!
 //! [`RoomRunner`] is the one place where a room meets I/O: it feeds the room core what arrived on
 //! the room's channels, ticks it, and writes the core's transmits to the players' links (answering
-//! joins on their reply channels). [`spawn_room`] runs a runner on a thread at the room's rate;
-//! tests and benchmarks step one by hand (the test kit's `RoomDriver`, in `tickstate-testkit`).
-//!
-//! Ticks start on absolute deadlines (`start + n * period`), not "sleep after work", so the rate does
-//! not drift with the work done. A late loop runs the ticks it missed back to back, but at most
-//! [`MAX_CATCH_UP`] of them; beyond that it skips ahead and counts the skipped ticks, so overload
-//! never builds a backlog. The thread is separate from the async runtime, so socket I/O and
-//! fan-out work on the runtime cannot delay a tick's start.
+//! joins on their reply channels). The server's tick pool ([`super::pool`]) steps runners at their
+//! rooms' rates; tests and benchmarks step one by hand (the test kit's `RoomDriver`, in
+//! `tickstate-testkit`).
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::sync::atomic::Ordering::{Relaxed, SeqCst};
 use std::sync::mpsc::{self, Receiver, Sender, SyncSender, TryRecvError, TrySendError};
-use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
 
 use tickstate_shared::protocol::Welcome;
 use tickstate_shared::reasons::{JoinRefusal, LeaveReason};
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, watch};
 
 use super::link::{LinkError, PlayerLink};
 use super::mailbox::{ConnId, Control, Event, InputEnvelope, MessageEnvelope, Transmit};
-use super::{Room, RoomError, RoomGauges, RoomSettings, Stage, TickOutcome};
-use crate::stats::{DropReason, MessageDrop, STAGES, Stats, TickSample};
-
-/// Ticks run back to back at most when the loop is late.
-pub const MAX_CATCH_UP: u32 = 3;
+use super::{Room, RoomGauges, RoomSettings, Stage, TickOutcome};
+use crate::stats::{DropReason, MessageDrop, Stats};
 
 /// Capacity of a room's inbound channel (inputs and messages from every connection).
 pub const INBOUND_QUEUE: usize = 8192;
@@ -192,7 +182,7 @@ pub struct RoomHandle {
     gauges: Arc<RoomGauges>,
     alive: Arc<AtomicBool>,
     stats: Arc<Stats>,
-    thread: Arc<std::sync::Mutex<Option<JoinHandle<()>>>>,
+    stopped: watch::Receiver<bool>,
 }
 
 impl RoomHandle {
@@ -241,17 +231,12 @@ impl RoomHandle {
         }
     }
 
-    /// Asks the room to shut down and waits (on a blocking thread) until its loop has ended.
+    /// Asks the room to shut down and waits until it has ended (its last tick sent what was queued).
     pub async fn shutdown(&self) {
         let _ = self.control.send(Control::Shutdown);
-        let thread = self.thread.clone();
-        let _ = tokio::task::spawn_blocking(move || {
-            let handle = thread.lock().unwrap_or_else(|p| p.into_inner()).take();
-            if let Some(h) = handle {
-                let _ = h.join();
-            }
-        })
-        .await;
+        let mut stopped = self.stopped.clone();
+        // An error means the room is gone without saying so (its pool was dropped): ended too.
+        let _ = stopped.wait_for(|s| *s).await;
     }
 }
 
@@ -280,7 +265,7 @@ impl RoomInbox {
     }
 
     /// Counts what was still queued when the room ended.
-    fn drop_rest(&self, stats: &Stats) {
+    pub(super) fn drop_rest(&self, stats: &Stats) {
         for i in self.inbound.try_iter() {
             match i {
                 Inbound::Input(env) => stats.dropped_for(&env.client, DropReason::UnknownPlayer, 1),
@@ -290,15 +275,16 @@ impl RoomInbox {
     }
 }
 
-/// Where a room's thread handle is kept once it is started.
-pub type ThreadSlot = Arc<std::sync::Mutex<Option<JoinHandle<()>>>>;
-
-/// A room's channels: the handle for the network layer and the inbox for its runner.
-pub fn channels(room: &Room, stats: Arc<Stats>) -> (RoomHandle, RoomInbox, Arc<AtomicBool>, ThreadSlot) {
+/// A room's channels: the handle for the network layer (which sees `stopped` turn true when the
+/// room has ended) and the inbox for its runner, plus the room's liveness flag.
+pub fn channels(
+    room: &Room,
+    stats: Arc<Stats>,
+    stopped: watch::Receiver<bool>,
+) -> (RoomHandle, RoomInbox, Arc<AtomicBool>) {
     let (control_tx, control_rx) = mpsc::channel();
     let (inbound_tx, inbound_rx) = mpsc::sync_channel(INBOUND_QUEUE);
     let alive = Arc::new(AtomicBool::new(true));
-    let thread = Arc::new(std::sync::Mutex::new(None));
     let handle = RoomHandle {
         name: room.name().into(),
         control: control_tx,
@@ -307,7 +293,7 @@ pub fn channels(room: &Room, stats: Arc<Stats>) -> (RoomHandle, RoomInbox, Arc<A
         gauges: room.gauges(),
         alive: alive.clone(),
         stats,
-        thread: thread.clone(),
+        stopped,
     };
     (
         handle,
@@ -316,95 +302,5 @@ pub fn channels(room: &Room, stats: Arc<Stats>) -> (RoomHandle, RoomInbox, Arc<A
             inbound: inbound_rx,
         },
         alive,
-        thread,
     )
-}
-
-/// Starts `room`'s tick loop on a new thread named `room-<name>`.
-///
-/// # Errors
-/// [`RoomError::Thread`] when the OS cannot start the thread.
-pub fn spawn_room(room: Room, stats: Arc<Stats>) -> Result<RoomHandle, RoomError> {
-    let (handle, inbox, alive, thread_slot) = channels(&room, stats.clone());
-    let name: Arc<str> = room.name().into();
-    // Closing a socket makes socketioxide spawn its disconnect handler, which needs a Tokio
-    // context: the room thread enters the caller's runtime (it never blocks on it).
-    let runtime = tokio::runtime::Handle::try_current().ok();
-    let thread = std::thread::Builder::new()
-        .name(format!("room-{name}"))
-        .spawn(move || {
-            let _guard = runtime.as_ref().map(|h| h.enter());
-            let mut runner = RoomRunner::new(room, stats.clone());
-            if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_loop(&mut runner, &inbox, &stats))).is_err()
-            {
-                // Hooks are guarded inside the room; this is an engine bug. Contain it to this room.
-                tracing::error!(room = %name, "room tick loop panicked; the room is stopped");
-            }
-            alive.store(false, SeqCst);
-            inbox.drop_rest(&stats);
-        })
-        .map_err(|e| RoomError::Thread(e.to_string()))?;
-    *thread_slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(thread);
-    Ok(handle)
-}
-
-fn run_loop(runner: &mut RoomRunner, inbox: &RoomInbox, stats: &Stats) {
-    let settings = runner.room().settings().clone();
-    let period = Duration::from_secs_f64(1.0 / f64::from(settings.tick_rate));
-    let gauges = runner.room().gauges();
-    let name = runner.room().name().to_owned();
-    let mut deadline = Instant::now();
-    tracing::info!(room = %name, tick_rate = settings.tick_rate, snapshot_rate = settings.snapshot_rate, "room started");
-    loop {
-        let now = Instant::now();
-        if now < deadline {
-            std::thread::sleep(deadline - now);
-            continue;
-        }
-        let lateness = now - deadline;
-        let mut stages = [0u32; STAGES];
-        let mut last = now;
-        let mut mark = |stage: Stage| {
-            let t = Instant::now();
-            stages[stage as usize] = micros(t - last);
-            last = t;
-        };
-        let reachable = inbox.drain_into(runner);
-        mark(Stage::Receive);
-        if !reachable {
-            // Every handle is gone: nobody can reach this room any more.
-            runner.control(Control::Shutdown);
-        }
-        let outcome = runner.tick(&mut mark);
-        let took = now.elapsed();
-        let sample = TickSample {
-            duration_us: micros(took),
-            lateness_us: micros(lateness),
-            stages_us: stages,
-        };
-        gauges.times.record(sample);
-        stats
-            .tick_histograms
-            .observe(sample.duration_us, sample.lateness_us, &sample.stages_us);
-        if took > period {
-            gauges.overruns.fetch_add(1, Relaxed);
-        }
-        if outcome == TickOutcome::Stopped {
-            break;
-        }
-        deadline += period;
-        let behind = Instant::now().saturating_duration_since(deadline);
-        if behind > period * MAX_CATCH_UP {
-            // Too far behind: drop the backlog instead of running it.
-            let skipped = (behind.as_nanos() / period.as_nanos().max(1)) as u64;
-            gauges.skipped_ticks.fetch_add(skipped, Relaxed);
-            deadline = Instant::now();
-            tracing::warn!(room = %name, skipped, "tick loop fell behind; skipped ticks");
-        }
-    }
-    tracing::info!(room = %name, ticks = runner.room().tick_number(), "room stopped");
-}
-
-fn micros(d: Duration) -> u32 {
-    u32::try_from(d.as_micros()).unwrap_or(u32::MAX)
 }

@@ -65,9 +65,12 @@ pub enum RoomError {
     /// The rates or sizes are out of range.
     #[error("invalid room settings: {0}")]
     InvalidSettings(String),
-    /// The OS refused to start the room's thread.
-    #[error("could not start the room thread: {0}")]
+    /// The OS refused to start the tick pool's threads.
+    #[error("could not start the tick threads: {0}")]
     Thread(String),
+    /// The tick pool is shutting down.
+    #[error("the tick pool is shutting down")]
+    Closed,
 }
 
 impl RoomSettings {
