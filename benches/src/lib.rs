@@ -28,6 +28,7 @@
 //!
 //! See `BENCHMARKS.md` at the repository root for measured figures and how to reproduce them.
 
+pub mod ab;
 pub mod bot;
 pub mod cpu;
 pub mod hist;
