@@ -1,7 +1,9 @@
 //! L4 (scaled for CI): 150 clients receiving ~2 KiB snapshots at 30 Hz, 50 of which never read
-//! what they are sent. Sending never blocks the tick (the loop keeps ticking while those sockets'
-//! buffers are full), and every reading client's snapshot ticks strictly increase. Timing figures
-//! (tick p99 with 500 clients, release build) are the load harness's job: see BENCHMARKS.md.
+//! what they are sent. Sending never blocks the tick: every reading client goes on receiving
+//! snapshots (150 each, ticks strictly increasing) long after the stalled sockets' buffers are full.
+//! A send that blocked would stop the room for everyone. How fast the room ticks meanwhile is not
+//! asserted (it depends on how busy the machine is); timing figures (tick p99 with 500 clients,
+//! release build) are the load harness's job: see BENCHMARKS.md.
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -45,6 +47,8 @@ impl GameRules for Big {
 
 const CLIENTS: usize = 100;
 const STALLED: usize = 50;
+/// Snapshots each reading client must get (five seconds' worth at 30 Hz).
+const WANT: u32 = 150;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn l4_big_snapshots_to_many_clients_never_block_the_tick() {
@@ -57,6 +61,8 @@ async fn l4_big_snapshots_to_many_clients_never_block_the_tick() {
     let server = TestServer::start_with_game(
         ServerConfig {
             seed: Some(9),
+            // A short per-socket queue, so the stalled sockets' buffers are full within the test.
+            socket_buffer: 8,
             limits,
             ..ServerConfig::default()
         },
@@ -83,9 +89,13 @@ async fn l4_big_snapshots_to_many_clients_never_block_the_tick() {
             )
             .await
             .expect("every client connects");
-            let end = tokio::time::Instant::now() + Duration::from_secs(3);
+            // Five seconds of snapshots at the nominal rate; however slow the machine, at most 60 s.
+            let end = tokio::time::Instant::now() + Duration::from_secs(60);
             let (mut last, mut n, mut max_bytes) = (None::<u32>, 0u32, 0usize);
-            while let Ok(Some(ev)) = tokio::time::timeout_at(end, c.events.recv()).await {
+            while n < WANT {
+                let Ok(Some(ev)) = tokio::time::timeout_at(end, c.events.recv()).await else {
+                    panic!("client {i}: only {n} snapshots in 60 s: the room stopped sending");
+                };
                 match ev {
                     Event::Snapshot { snapshot, bytes, .. } => {
                         if let Some(l) = last {
@@ -102,27 +112,28 @@ async fn l4_big_snapshots_to_many_clients_never_block_the_tick() {
             (n, max_bytes)
         }));
     }
-    let mut total = 0;
     for t in tasks {
         let (n, max_bytes) = t.await.unwrap();
-        assert!(n > 0, "every client gets snapshots");
+        assert_eq!(n, WANT, "every client gets its snapshots");
         assert!(max_bytes >= 2000, "snapshots should be about 2 KiB, got {max_bytes}");
-        total += n;
     }
     let s = server.stats().await;
     assert_eq!(s["players"], CLIENTS + STALLED);
-    // The loop kept ticking while 50 sockets were not read: at least half the nominal rate even on
-    // a busy 2-core machine in a debug build (a send that blocked would stop it entirely).
+    // For the log: how fast the room ticked meanwhile (not asserted: it depends on the machine).
     let ticks = s["ticks"].as_u64().unwrap() - ticks_before;
-    let expected = started.elapsed().as_secs_f64() * 60.0;
-    assert!(
-        ticks as f64 >= expected * 0.5,
-        "{ticks} ticks in {:?}",
-        started.elapsed()
+    eprintln!(
+        "{ticks} ticks in {:?}; tick p99 {} µs, lateness p99 {} µs, skipped {}, send buffers full {}",
+        started.elapsed(),
+        s["tick_duration_us"]["p99"],
+        s["tick_lateness_us"]["p99"],
+        s["rooms"][0]["skipped_ticks"],
+        s["send_buffer_full"]
     );
+    // The stalled sockets' queues did fill (their snapshots were dropped, counted), and the room
+    // went on regardless.
     assert!(
-        total as f64 >= CLIENTS as f64 * 30.0,
-        "snapshots keep arriving ({total})"
+        s["send_buffer_full"].as_u64().unwrap() > 0,
+        "the stalled sockets' buffers should have filled"
     );
     drop(stalled);
     server.stop().await.unwrap();
