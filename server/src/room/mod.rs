@@ -24,6 +24,7 @@
 //! absolute deadline.
 
 pub mod hooks;
+pub mod inbound;
 pub mod input_queue;
 pub mod link;
 pub mod mailbox;

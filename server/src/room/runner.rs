@@ -10,28 +10,21 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::sync::atomic::Ordering::{Relaxed, SeqCst};
-use std::sync::mpsc::{self, Receiver, Sender, SyncSender, TryRecvError, TrySendError};
+use std::sync::mpsc::{self, Receiver, Sender, TryRecvError, TrySendError};
 
 use tickstate_shared::protocol::Welcome;
 use tickstate_shared::reasons::{JoinRefusal, LeaveReason};
 use tokio::sync::{oneshot, watch};
 
+pub use super::inbound::Inbound;
+use super::inbound::{InboundRx, InboundTx, inbound_queue};
 use super::link::{LinkError, PlayerLink};
 use super::mailbox::{ConnId, Control, Event, InputEnvelope, MessageEnvelope, Transmit};
 use super::{Room, RoomGauges, RoomSettings, Stage, TickOutcome};
 use crate::stats::{DropReason, MessageDrop, Stats};
 
-/// Capacity of a room's inbound channel (inputs and messages from every connection).
+/// Capacity of a room's inbound queue (inputs and messages from every connection).
 pub const INBOUND_QUEUE: usize = 8192;
-
-/// What arrives on a room's bounded inbound channel.
-#[derive(Debug)]
-pub enum Inbound {
-    /// An input.
-    Input(InputEnvelope),
-    /// A decoded client message.
-    Message(MessageEnvelope),
-}
 
 type Reply = oneshot::Sender<Result<Welcome, JoinRefusal>>;
 
@@ -177,7 +170,7 @@ impl RoomRunner {
 pub struct RoomHandle {
     name: Arc<str>,
     control: Sender<Control>,
-    inbound: SyncSender<Inbound>,
+    inbound: InboundTx,
     settings: Arc<RoomSettings>,
     gauges: Arc<RoomGauges>,
     alive: Arc<AtomicBool>,
@@ -243,7 +236,7 @@ impl RoomHandle {
 /// The two receiving ends of a room's channels.
 pub struct RoomInbox {
     control: Receiver<Control>,
-    inbound: Receiver<Inbound>,
+    inbound: InboundRx,
 }
 
 impl RoomInbox {
@@ -257,8 +250,9 @@ impl RoomInbox {
                 Err(TryRecvError::Disconnected) => return false,
             }
         }
-        // The inbound channel is bounded, so this loop is too.
-        while let Ok(i) = self.inbound.try_recv() {
+        // At most what the queue can hold, even while connections keep sending.
+        for _ in 0..INBOUND_QUEUE {
+            let Some(i) = self.inbound.try_recv() else { break };
             runner.inbound(i);
         }
         true
@@ -266,7 +260,7 @@ impl RoomInbox {
 
     /// Counts what was still queued when the room ended.
     pub(super) fn drop_rest(&self, stats: &Stats) {
-        for i in self.inbound.try_iter() {
+        while let Some(i) = self.inbound.try_recv() {
             match i {
                 Inbound::Input(env) => stats.dropped_for(&env.client, DropReason::UnknownPlayer, 1),
                 Inbound::Message(_) => stats.messages.dropped(MessageDrop::UnknownPlayer),
@@ -283,7 +277,7 @@ pub fn channels(
     stopped: watch::Receiver<bool>,
 ) -> (RoomHandle, RoomInbox, Arc<AtomicBool>) {
     let (control_tx, control_rx) = mpsc::channel();
-    let (inbound_tx, inbound_rx) = mpsc::sync_channel(INBOUND_QUEUE);
+    let (inbound_tx, inbound_rx) = inbound_queue(INBOUND_QUEUE);
     let alive = Arc::new(AtomicBool::new(true));
     let handle = RoomHandle {
         name: room.name().into(),
