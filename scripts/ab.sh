@@ -57,11 +57,12 @@ fi
 # run LABEL BIN [EXTRA_ARGS...]: one server, one loadtest, one report at $out/LABEL.json.
 run() {
   local label=$1 bin=$2; shift 2
+  : >"$out/$label.addr"
   "${pin_server[@]}" "$bin" --bind 127.0.0.1:0 --admin-bind 127.0.0.1:0 --client-dir /nonexistent \
     "${server_args[@]}" "$@" >"$out/$label.addr" 2>"$out/$label.server.log" &
   local pid=$!
   local i=0
-  while [ "$(wc -l <"$out/$label.addr")" -lt 2 ]; do
+  while ! grep -q '^admin listening on ' "$out/$label.addr"; do
     i=$((i + 1))
     if [ $i -gt 200 ] || ! kill -0 $pid 2>/dev/null; then
       echo "ab.sh: the $label server did not start; see $out/$label.server.log" >&2

@@ -293,6 +293,7 @@ mod tests {
                 "tick_duration_us",
                 "tick_lateness_us",
                 "tick_overruns",
+                "tick_pool",
                 "ticks",
                 "unknown_events",
                 "uptime_s",
