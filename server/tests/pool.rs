@@ -84,6 +84,56 @@ async fn a_stuck_room_does_not_stop_the_others() {
     server.stop().await.unwrap();
 }
 
+/// The one room of a one-worker pool gets stuck, a spare starts (and finds nothing to do), the room
+/// comes back, the extra thread retires: the room must go on ticking on the thread that stays.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_room_goes_on_after_its_stuck_thread_retires() {
+    let config = ServerConfig {
+        tick_workers: 1,
+        ..Default::default()
+    };
+    let server = TestServer::start_with_game(config, common::ship_game(|_: &str| Sticky2)).await;
+    let mut c = Client::connect(&server.base, &room("alone")).await.unwrap();
+    c.next_snapshot(Duration::from_secs(5)).await.unwrap();
+    c.sender.input(InputMsg::new(1, 0.0, 0.0, STICK)).await.unwrap();
+    wait_stats(&server, "a spare for the stuck thread", |s| pool(s, "threads") == 2).await;
+    open_gate2();
+    wait_stats(&server, "the extra thread retired", |s| pool(s, "threads") == 1).await;
+    // Long after the retirement, snapshots still come.
+    let a = c.next_snapshot(Duration::from_secs(5)).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let b = loop {
+        let b = c.next_snapshot(Duration::from_secs(5)).await.unwrap();
+        if b.tick > a.tick + 20 {
+            break b;
+        }
+    };
+    assert!(b.tick > a.tick);
+    server.stop().await.unwrap();
+}
+
+/// A second gate, so the two stuck-room tests cannot open each other's.
+static GATE2: (Mutex<bool>, Condvar) = (Mutex::new(false), Condvar::new());
+
+fn open_gate2() {
+    *GATE2.0.lock().unwrap() = true;
+    GATE2.1.notify_all();
+}
+
+struct Sticky2;
+
+impl GameRules for Sticky2 {
+    fn on_join(&mut self, ctx: &mut Ctx<'_>, _: PlayerId, _req: &JoinRequest<'_>) -> Option<Spawn> {
+        Some(Spawn::at(ctx.schema().kind(1)?, Vec2::new(100.0, 100.0)))
+    }
+    fn tick(&mut self, _: &mut Ctx<'_>, inputs: &[PlayerInput]) {
+        if inputs.iter().any(|i| i.buttons == STICK) {
+            let open = GATE2.0.lock().unwrap();
+            let _ = GATE2.1.wait_timeout_while(open, Duration::from_secs(30), |open| !*open);
+        }
+    }
+}
+
 fn os_threads() -> usize {
     std::fs::read_dir("/proc/self/task").map_or(0, Iterator::count)
 }

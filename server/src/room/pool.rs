@@ -42,6 +42,9 @@ pub const COALESCE: Duration = Duration::from_micros(500);
 /// A worker in one tick for this long is replaced by a spare.
 pub const STUCK_AFTER: Duration = Duration::from_millis(250);
 
+/// A thread with no room to wait for looks again after this long at the latest.
+const IDLE_RECHECK: Duration = Duration::from_millis(100);
+
 /// How often the watchdog looks for stuck workers.
 const WATCH_EVERY: Duration = Duration::from_millis(50);
 
@@ -225,14 +228,22 @@ fn work(shared: &Shared, me: u64) {
             break;
         }
         if st.threads > shared.workers + st.stuck {
-            // A spare whose stuck worker came back (or that worker itself): retire.
+            // A spare whose stuck worker came back (or that worker itself): retire, and hand the
+            // rooms it may just have put back to a thread that stays (it may be waiting without a
+            // deadline, having seen an empty heap).
+            shared.wake.notify_one();
             break;
         }
         let now = Instant::now();
         let next = st.due.peek().map(|Reverse((t, _))| *t);
         match next {
             None => {
-                st = shared.wake.wait(st).unwrap_or_else(|p| p.into_inner());
+                // Woken by a new room or a retiring thread; the timeout is only a safety net.
+                st = shared
+                    .wake
+                    .wait_timeout(st, IDLE_RECHECK)
+                    .unwrap_or_else(|p| p.into_inner())
+                    .0;
                 continue;
             }
             Some(t) if t > now + COALESCE => {
