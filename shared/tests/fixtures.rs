@@ -244,6 +244,7 @@ fn sample_welcome() -> Welcome {
                 name: "Linus".into(),
             },
         ],
+        deltas: 0,
     }
 }
 
