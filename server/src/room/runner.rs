@@ -41,6 +41,8 @@ pub enum Inbound {
     Input(InputEnvelope),
     /// A decoded client message.
     Message(MessageEnvelope),
+    /// A `snapshot_ack`: the connection received the snapshot of that tick.
+    SnapshotAck(ConnId, u32),
 }
 
 type Reply = oneshot::Sender<Result<Welcome, JoinRefusal>>;
@@ -96,6 +98,7 @@ impl RoomRunner {
         match i {
             Inbound::Input(env) => self.room.handle_input(env),
             Inbound::Message(env) => self.room.handle_message(env),
+            Inbound::SnapshotAck(conn, tick) => self.room.handle_snapshot_ack(conn, tick),
         }
     }
 
@@ -241,6 +244,12 @@ impl RoomHandle {
         }
     }
 
+    /// Queues a snapshot acknowledgement without waiting; a full queue drops it (the client acks
+    /// the next snapshot anyway).
+    pub fn send_snapshot_ack(&self, conn: ConnId, tick: u32) {
+        let _ = self.inbound.try_send(Inbound::SnapshotAck(conn, tick));
+    }
+
     /// Asks the room to shut down and waits (on a blocking thread) until its loop has ended.
     pub async fn shutdown(&self) {
         let _ = self.control.send(Control::Shutdown);
@@ -285,6 +294,7 @@ impl RoomInbox {
             match i {
                 Inbound::Input(env) => stats.dropped_for(&env.client, DropReason::UnknownPlayer, 1),
                 Inbound::Message(_) => stats.messages.dropped(MessageDrop::UnknownPlayer),
+                Inbound::SnapshotAck(..) => {}
             }
         }
     }
