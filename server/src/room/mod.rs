@@ -101,6 +101,10 @@ pub struct Room {
     /// This tick's delta blocks, one per baseline tick in use.
     deltas: Vec<(u32, SharedBlock)>,
     delta_buf: Vec<u8>,
+    /// The records of the last snapshot while no client acks (a copy), so that the first ack has
+    /// a baseline.
+    last_records: Vec<u8>,
+    last_tick: u32,
 }
 
 impl Room {
@@ -151,6 +155,8 @@ impl Room {
             history: History::default(),
             deltas: Vec::new(),
             delta_buf: Vec::new(),
+            last_records: Vec::new(),
+            last_tick: 0,
             settings,
         };
         room.hook(Hook::OnStart, |rules, ctx| rules.on_start(ctx));
@@ -690,9 +696,18 @@ impl Room {
         // acknowledge does exactly what it did before deltas existed.
         let layout = self.schema.record_layout();
         let current = if self.seats.iter().any(|(_, s)| s.acks.enabled) {
+            // The first acks name a snapshot sent while nobody acked: its raw records were kept.
+            if self.history.latest().is_none()
+                && let Some(b) = Baseline::from_block(self.last_tick, &self.last_records, layout).ok()
+            {
+                self.history.push(b);
+            }
             Baseline::from_block(tick, self.snap.records(), layout).ok()
         } else {
             self.history.clear();
+            self.last_records.clear();
+            self.last_records.extend_from_slice(self.snap.records());
+            self.last_tick = tick;
             None
         };
         self.deltas.clear();
