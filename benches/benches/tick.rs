@@ -133,7 +133,7 @@ impl Bench {
             self.driver.input_counted(*conn, input, client.clone());
             // Every tick is a snapshot tick: the previous tick's snapshot went to everyone.
             if let Some(k) = self.ack_classes
-                && self.seq % (1 + i as u32 % k) == 0
+                && self.seq.is_multiple_of(1 + i as u32 % k)
             {
                 let sent = self.driver.room().tick_number().saturating_sub(1) as u32;
                 self.driver.snapshot_ack(*conn, sent);

@@ -15,9 +15,9 @@ use tickstate_shared::codec::{
     SharedBlock, decode_snapshot, encode_delta_snapshot_into, encode_snapshot, pack_private, write_record,
 };
 use tickstate_shared::delta::{Baseline, encode_delta};
-use tickstate_shared::receiver::SnapshotReceiver;
 use tickstate_shared::input::InputMsg;
 use tickstate_shared::protocol::{ConnectAuth, MovementInfo, PlayerInfo, Welcome, WorldInfo};
+use tickstate_shared::receiver::SnapshotReceiver;
 use tickstate_shared::schema::{FieldDef, FieldType, FieldValue, KindDef, MessageDef, SchemaDoc};
 use tickstate_shared::snapshot::{Quantizer, RecordHead, RecordLayout};
 
