@@ -10,9 +10,10 @@
 //!   snapshot documents per tick: full snapshots are O(players x entities)).
 //! - `tick/100_players_plus_static/N`: 100 moving players + N-100 static entities (N = 100 … 10,000).
 //! - `tick/star_collector_16`: the demo game at its capacity (16 players, 6 stars), rules included.
-//! - `tick/deltas_200/K`: 200 moving players + 6 statics, every player acknowledging snapshots, so
-//!   each gets a delta: K = 1, all on the newest baseline (one delta encode per tick); K = 4,
-//!   player `i` acks every `1 + i % 4` ticks (about four baselines, so four encodes per tick).
+//! - `tick/deltas_200/K`: 200 moving players + 6 statics. K = 0: nobody acknowledges snapshots
+//!   (full snapshots, for comparison); K = 1: every player acks every snapshot, so all are on the
+//!   newest baseline (one delta encode per tick); K = 4: player `i` acks every `1 + i % 4` ticks
+//!   (several baselines, one encode each).
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
 use std::hint::black_box;
@@ -203,9 +204,18 @@ fn tick_star_collector(c: &mut Criterion) {
 }
 
 fn tick_deltas(c: &mut Criterion) {
-    let cases: Vec<Case> = [1u32, 4]
+    let cases: Vec<Case> = [0u32, 1, 4]
         .into_iter()
-        .map(|k| (k as usize, Box::new(move || Bench::acking(&bench_game(6), 200, k)) as _))
+        .map(|k| {
+            let make = move || {
+                if k == 0 {
+                    Bench::new(&bench_game(6), 200)
+                } else {
+                    Bench::acking(&bench_game(6), 200, k)
+                }
+            };
+            (k as usize, Box::new(make) as _)
+        })
         .collect();
     let mut g = c.benchmark_group("tick/deltas_200");
     for (k, make) in &cases {
