@@ -10,6 +10,10 @@
 //!   snapshot documents per tick: full snapshots are O(players x entities)).
 //! - `tick/100_players_plus_static/N`: 100 moving players + N-100 static entities (N = 100 … 10,000).
 //! - `tick/star_collector_16`: the demo game at its capacity (16 players, 6 stars), rules included.
+//! - `tick/deltas_200/K`: 200 moving players + 6 statics. K = 0: nobody acknowledges snapshots
+//!   (full snapshots, for comparison); K = 1: every player acks every snapshot, so all are on the
+//!   newest baseline (one delta encode per tick); K = 4: player `i` acks every `1 + i % 4` ticks
+//!   (several baselines, one encode each).
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
 use std::hint::black_box;
@@ -75,6 +79,8 @@ struct Bench {
     driver: RoomDriver,
     conns: Vec<(ConnId, Arc<ClientStats>)>,
     seq: u32,
+    /// Players acknowledge snapshots: player `i` every `1 + i % classes` ticks.
+    ack_classes: Option<u32>,
 }
 
 impl Bench {
@@ -100,7 +106,23 @@ impl Bench {
         }
         assert_eq!(driver.tick(), TickOutcome::Continue);
         assert_eq!(driver.room().player_count(), players);
-        Bench { driver, conns, seq: 0 }
+        Bench {
+            driver,
+            conns,
+            seq: 0,
+            ack_classes: None,
+        }
+    }
+
+    /// The same room with every player acknowledging snapshots (see [`Bench::ack_classes`]).
+    fn acking(game: &Game, players: usize, classes: u32) -> Bench {
+        let mut b = Bench::new(game, players);
+        b.ack_classes = Some(classes.max(1));
+        // Warm up: every player acks, so the timed ticks send deltas.
+        for _ in 0..4 {
+            b.tick();
+        }
+        b
     }
 
     /// Queues one input per player (not timed), then runs and times one tick.
@@ -110,6 +132,13 @@ impl Bench {
             let a = (i as f32 * 0.7 + self.seq as f32 * 0.01) % std::f32::consts::TAU;
             let input = InputMsg::new(self.seq, a.cos(), a.sin(), 0);
             self.driver.input_counted(*conn, input, client.clone());
+            // Every tick is a snapshot tick: the previous tick's snapshot went to everyone.
+            if let Some(k) = self.ack_classes
+                && self.seq.is_multiple_of(1 + i as u32 % k)
+            {
+                let sent = self.driver.room().tick_number().saturating_sub(1) as u32;
+                self.driver.snapshot_ack(*conn, sent);
+            }
         }
         let t = Instant::now();
         let out = self.driver.tick();
@@ -174,5 +203,37 @@ fn tick_star_collector(c: &mut Criterion) {
     run(c, "tick/star_collector", &cases);
 }
 
-criterion_group!(benches, tick_players, tick_statics, tick_star_collector);
+fn tick_deltas(c: &mut Criterion) {
+    let cases: Vec<Case> = [0u32, 1, 4]
+        .into_iter()
+        .map(|k| {
+            let make = move || {
+                if k == 0 {
+                    Bench::new(&bench_game(6), 200)
+                } else {
+                    Bench::acking(&bench_game(6), 200, k)
+                }
+            };
+            (k as usize, Box::new(make) as _)
+        })
+        .collect();
+    let mut g = c.benchmark_group("tick/deltas_200");
+    for (k, make) in &cases {
+        let mut b = make();
+        g.throughput(Throughput::Elements(b.entities() as u64));
+        g.bench_function(BenchmarkId::from_parameter(k), |bencher| {
+            bencher.iter_custom(|iters| (0..iters).map(|_| b.tick()).sum());
+        });
+        let gauges = b.driver.room().gauges();
+        eprintln!(
+            "tick/deltas_200/{k}: {} entities, {} snapshot encodes on the last tick, {} baseline bytes",
+            b.entities(),
+            gauges.snapshot_encodes.load(std::sync::atomic::Ordering::Relaxed),
+            gauges.baseline_bytes.load(std::sync::atomic::Ordering::Relaxed),
+        );
+    }
+    g.finish();
+}
+
+criterion_group!(benches, tick_players, tick_statics, tick_star_collector, tick_deltas);
 criterion_main!(benches);

@@ -102,6 +102,9 @@ pub struct LoadConfig {
     /// Network conditions between the bots and the server (`--net`): the bots connect through a
     /// [`NetProxy`] in this process. `None`: straight to the server.
     pub net: Option<NetConditions>,
+    /// Bots acknowledge snapshots (`snapshot_ack`) and so get delta snapshots; false: they never
+    /// ack and get full snapshots, as clients that predate deltas do.
+    pub acks: bool,
 }
 
 impl LoadConfig {
@@ -126,6 +129,7 @@ impl LoadConfig {
             progress: Progress::Off,
             max_harness_cpu_pct: 85.0,
             net: None,
+            acks: true,
         }
     }
 
@@ -442,6 +446,7 @@ pub async fn run_load(config: LoadConfig) -> Result<LoadResult, String> {
             local: config.local_addr_of(i),
             behaviour: config.behaviours.kind_of(i),
             input_rate: config.input_rate,
+            acks: config.acks,
             seed: config.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(i as u64),
             start_at: start + offset,
             end_at: end,
@@ -617,6 +622,7 @@ struct BotSpec {
     local: Option<IpAddr>,
     behaviour: BehaviourKind,
     input_rate: Option<f64>,
+    acks: bool,
     seed: u64,
     start_at: tokio::time::Instant,
     end_at: tokio::time::Instant,
@@ -733,6 +739,7 @@ async fn run_bot(spec: BotSpec, live: Arc<Live>, mut release: watch::Receiver<bo
         return r;
     }
     live.connected.fetch_add(1, Relaxed);
+    client.sender.ack_snapshots(spec.acks);
     let welcome_at = Instant::now();
     let w = &client.welcome;
     if r.room.is_empty() {

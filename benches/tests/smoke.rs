@@ -54,8 +54,10 @@ async fn fifty_bots_for_three_seconds_pass_the_slo() {
     );
     assert!(s.snapshots > 50 * 30 * 2, "snapshots: {}", s.snapshots);
     assert!(s.latency.count > 0 && s.latency.p99_us > 0);
+    // The bots acknowledge snapshots, so after the first keyframe they get deltas: fewer bytes
+    // per entity than full snapshots' 7 plus framing.
     assert!(
-        s.bytes_per_entity > 7.0 && s.bytes_per_entity <= 8.0,
+        s.bytes_per_entity > 0.0 && s.bytes_per_entity < 7.0,
         "{}",
         s.bytes_per_entity
     );

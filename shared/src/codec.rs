@@ -34,6 +34,16 @@ pub enum DecodeError {
     /// Bytes follow the document.
     #[error("{0} trailing bytes after the snapshot document")]
     Trailing(usize),
+    /// A delta against a snapshot this decoder does not have (use a
+    /// [`crate::receiver::SnapshotReceiver`], which keeps the received ones).
+    #[error("delta against snapshot {0}, which this decoder does not have")]
+    NoBaseline(u32),
+    /// Two records with the same id.
+    #[error("entity id {0} appears twice")]
+    DuplicateId(u16),
+    /// A delta block that does not fit its baseline.
+    #[error("bad delta: {0}")]
+    BadDelta(&'static str),
 }
 
 /// Appends one entity record: the head, then `values` bit-packed after the kind's `fields`.
@@ -128,7 +138,35 @@ pub fn encode_snapshot_into(
     private: Option<&[u8]>,
     movement: Option<[f32; 2]>,
 ) {
-    let n = if movement.is_some() {
+    encode_document(out, tick, ack, shared, private, movement, None);
+}
+
+/// Encodes a delta document `[tick, ack, changes, teleports, private, movement, base]`: `shared`
+/// holds a delta block (see [`crate::delta`]) against the recipient's snapshot of tick `base`.
+pub fn encode_delta_snapshot_into(
+    out: &mut Vec<u8>,
+    tick: u32,
+    ack: u32,
+    base: u32,
+    shared: &SharedBlock,
+    private: Option<&[u8]>,
+    movement: Option<[f32; 2]>,
+) {
+    encode_document(out, tick, ack, shared, private, movement, Some(base));
+}
+
+fn encode_document(
+    out: &mut Vec<u8>,
+    tick: u32,
+    ack: u32,
+    shared: &SharedBlock,
+    private: Option<&[u8]>,
+    movement: Option<[f32; 2]>,
+    base: Option<u32>,
+) {
+    let n = if base.is_some() {
+        7
+    } else if movement.is_some() {
         6
     } else if private.is_some() {
         5
@@ -163,6 +201,11 @@ pub fn encode_snapshot_into(
         out.extend_from_slice(&speed.to_be_bytes());
         out.push(0xca);
         out.extend_from_slice(&radius.to_be_bytes());
+    } else if n >= 6 {
+        out.push(0xc0);
+    }
+    if let Some(b) = base {
+        write_u32(out, b);
     }
 }
 
@@ -177,24 +220,53 @@ pub fn pack_private(fields: &[FieldDef], values: &[FieldValue], out: &mut Vec<u8
 /// [`DecodeError`] on anything that is not a well-formed snapshot. Never panics, whatever the
 /// bytes.
 pub fn decode_snapshot(bytes: &[u8], layout: &RecordLayout) -> Result<Snapshot, DecodeError> {
-    use crate::msgpack::{Number, Scalar, read_array_len, read_scalar};
-    if bytes.len() > MAX_SNAPSHOT_BYTES {
-        return Err(DecodeError::TooLarge(bytes.len()));
+    let parts = decode_parts(bytes, layout)?;
+    if let Some(base) = parts.base {
+        return Err(DecodeError::NoBaseline(base));
     }
-    let mut rd = bytes;
-    let n = read_array_len(&mut rd).map_err(|_| DecodeError::Malformed("not an array"))?;
-    if !(3..=6).contains(&n) {
-        return Err(DecodeError::Malformed("expected 3 to 6 elements"));
-    }
-    let uint = |rd: &mut &[u8]| match read_scalar(rd) {
-        Ok(Scalar::Number(Number::Int(v))) => {
-            u32::try_from(v).map_err(|_| DecodeError::Malformed("tick/ack out of range"))
+    let entities = decode_records(parts.entities, layout)?;
+    Ok(parts.into_snapshot(entities))
+}
+
+/// A snapshot document with its `entities` bin not yet read (it is a delta block when `base` is
+/// set).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SnapshotParts<'a> {
+    /// Server tick.
+    pub tick: u32,
+    /// Last input processed for the recipient.
+    pub ack: u32,
+    /// The raw `entities` bin: records, or a delta block against `base`.
+    pub entities: &'a [u8],
+    /// Teleport entries.
+    pub teleports: Vec<(u16, u32)>,
+    /// Private field values.
+    pub private: Vec<crate::schema::FieldValue>,
+    /// Movement constants, when they differ from `welcome`.
+    pub movement: Option<[f32; 2]>,
+    /// The baseline tick of a delta document.
+    pub base: Option<u32>,
+}
+
+impl SnapshotParts<'_> {
+    /// The snapshot with these entities.
+    pub fn into_snapshot(self, entities: Vec<EntityRecord>) -> Snapshot {
+        Snapshot {
+            tick: self.tick,
+            ack: self.ack,
+            entities,
+            teleports: self.teleports,
+            private: self.private,
+            movement: self.movement,
         }
-        _ => Err(DecodeError::Malformed("tick/ack is not an integer")),
-    };
-    let tick = uint(&mut rd)?;
-    let ack = uint(&mut rd)?;
-    let block = read_bin(&mut rd)?.ok_or(DecodeError::Malformed("entities is not bin"))?;
+    }
+}
+
+/// Decodes a full `entities` block into records (in block order).
+///
+/// # Errors
+/// [`DecodeError`] on a record of an undeclared kind or a block that ends inside a record.
+pub fn decode_records(block: &[u8], layout: &RecordLayout) -> Result<Vec<EntityRecord>, DecodeError> {
     // Every record is at least the 7-byte head, and the block is bounded by MAX_SNAPSHOT_BYTES, so
     // this reserves at most what the bytes can hold.
     let mut entities = Vec::with_capacity(block.len() / RecordHead::SIZE);
@@ -218,6 +290,32 @@ pub fn decode_snapshot(bytes: &[u8], layout: &RecordLayout) -> Result<Snapshot, 
         });
         at = &at[len..];
     }
+    Ok(entities)
+}
+
+/// Decodes a snapshot document (full or delta) without reading its `entities` bin.
+///
+/// # Errors
+/// [`DecodeError`] on anything that is not a well-formed snapshot document.
+pub fn decode_parts<'a>(bytes: &'a [u8], layout: &RecordLayout) -> Result<SnapshotParts<'a>, DecodeError> {
+    use crate::msgpack::{Number, Scalar, read_array_len, read_scalar};
+    if bytes.len() > MAX_SNAPSHOT_BYTES {
+        return Err(DecodeError::TooLarge(bytes.len()));
+    }
+    let mut rd = bytes;
+    let n = read_array_len(&mut rd).map_err(|_| DecodeError::Malformed("not an array"))?;
+    if !(3..=7).contains(&n) {
+        return Err(DecodeError::Malformed("expected 3 to 7 elements"));
+    }
+    let uint = |rd: &mut &[u8]| match read_scalar(rd) {
+        Ok(Scalar::Number(Number::Int(v))) => {
+            u32::try_from(v).map_err(|_| DecodeError::Malformed("tick/ack out of range"))
+        }
+        _ => Err(DecodeError::Malformed("tick/ack is not an integer")),
+    };
+    let tick = uint(&mut rd)?;
+    let ack = uint(&mut rd)?;
+    let block = read_bin(&mut rd)?.ok_or(DecodeError::Malformed("entities is not bin"))?;
     let mut teleports = Vec::new();
     if n >= 4
         && let Some(t) = read_bin(&mut rd)?
@@ -257,16 +355,18 @@ pub fn decode_snapshot(bytes: &[u8], layout: &RecordLayout) -> Result<Snapshot, 
             movement = Some([f(&mut rd)?, f(&mut rd)?]);
         }
     }
+    let base = if n >= 7 { Some(uint(&mut rd)?) } else { None };
     if !rd.is_empty() {
         return Err(DecodeError::Trailing(rd.len()));
     }
-    Ok(Snapshot {
+    Ok(SnapshotParts {
         tick,
         ack,
-        entities,
+        entities: block,
         teleports,
         private,
         movement,
+        base,
     })
 }
 
@@ -454,7 +554,7 @@ mod tests {
             &[0xdd, 0xff, 0xff, 0xff, 0xff],          // array32 claiming 4G elements
             &[0x93, 0xa1, b'x', 0x02, 0xc4, 0x00],    // tick is a string
             &[0x94, 0x01, 0x02, 0xc4, 0x00, 0xc4, 0x05, 1, 2, 3, 4, 5], // ragged teleports
-            &[0x97, 0x01, 0x02, 0xc4, 0x00, 0xc0, 0xc0, 0xc0, 0xc0], // too many elements
+            &[0x98, 0x01, 0x02, 0xc4, 0x00, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0], // too many elements
             &[0x96, 0x01, 0x02, 0xc4, 0x00, 0xc0, 0xc0, 0x91, 0x01], // movement of one number
         ];
         for c in cases {

@@ -16,10 +16,12 @@
 //!   `/stats/clients`), read by the load harness and the tests.
 
 pub mod codec;
+pub mod delta;
 pub mod input;
 pub mod msgpack;
 pub mod protocol;
 pub mod reasons;
+pub mod receiver;
 pub mod schema;
 pub mod snapshot;
 pub mod stats_doc;

@@ -28,6 +28,9 @@ pub mod events {
     /// client -> server with an acknowledgement callback: the server acks with the same value
     /// (used for round-trip time).
     pub const PING: &str = "ping";
+    /// client -> server: one u32, the tick of a snapshot the client received and keeps as a
+    /// baseline; a client that sends it gets delta snapshots (see [`crate::delta`]).
+    pub const SNAPSHOT_ACK: &str = "snapshot_ack";
 }
 
 /// Limits that both sides enforce.
@@ -223,6 +226,14 @@ pub struct Welcome {
     pub schema: SchemaDoc,
     /// Players already in the room, this client included.
     pub players: Vec<PlayerInfo>,
+    /// Delta snapshots: how many recent snapshots the server keeps as baselines
+    /// ([`crate::delta::HISTORY`]); 0 (absent) when the server sends only full snapshots.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub deltas: u32,
+}
+
+fn is_zero(v: &u32) -> bool {
+    *v == 0
 }
 
 /// `left`: a player left the room.

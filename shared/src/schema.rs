@@ -457,6 +457,7 @@ pub const RESERVED_EVENTS: &[&str] = &[
     "bye",
     "input",
     "ping",
+    "snapshot_ack",
     "connect",
     "connect_error",
     "disconnect",

@@ -213,6 +213,15 @@ pub struct RoomStats {
     pub tick_overruns: u64,
     /// Ticks skipped because its loop fell too far behind.
     pub skipped_ticks: u64,
+    /// Entity blocks encoded on its last snapshot tick: one full block if any client got a full
+    /// snapshot, plus one delta per distinct baseline in use (clients on one baseline share it).
+    pub snapshot_encodes: u64,
+    /// Entity blocks encoded since the room started.
+    pub snapshot_encodes_total: u64,
+    /// Bytes its delta baselines hold (the last 32 snapshots, kept while a client acknowledges).
+    pub baseline_bytes: u64,
+    /// `snapshot_ack`s ignored (a tick not sent to that client, or not newer than its last ack).
+    pub snapshot_acks_ignored: u64,
 }
 
 /// `GET /stats/clients`: every admitted connection.
@@ -331,11 +340,15 @@ mod tests {
             keys(&v["rooms"][0]),
             [
                 "alive",
+                "baseline_bytes",
                 "entities",
                 "max_players",
                 "name",
                 "players",
                 "skipped_ticks",
+                "snapshot_acks_ignored",
+                "snapshot_encodes",
+                "snapshot_encodes_total",
                 "snapshot_rate",
                 "stage_us",
                 "tick_duration_us",

@@ -11,9 +11,13 @@ use std::path::PathBuf;
 
 use serde_json::{Value as Json, json};
 use tickstate_shared::PROTOCOL_VERSION;
-use tickstate_shared::codec::{SharedBlock, decode_snapshot, encode_snapshot, pack_private, write_record};
+use tickstate_shared::codec::{
+    SharedBlock, decode_snapshot, encode_delta_snapshot_into, encode_snapshot, pack_private, write_record,
+};
+use tickstate_shared::delta::{Baseline, encode_delta};
 use tickstate_shared::input::InputMsg;
 use tickstate_shared::protocol::{ConnectAuth, MovementInfo, PlayerInfo, Welcome, WorldInfo};
+use tickstate_shared::receiver::SnapshotReceiver;
 use tickstate_shared::schema::{FieldDef, FieldType, FieldValue, KindDef, MessageDef, SchemaDoc};
 use tickstate_shared::snapshot::{Quantizer, RecordHead, RecordLayout};
 
@@ -203,6 +207,59 @@ fn snapshot_fixture() {
     });
     check("snapshot_v2", &doc, json);
 
+    // A delta at tick 4244 against that snapshot (the keyframe): ship 1 moved 10 units right and
+    // lost 3 hp, ship 2 did not change, star 300 is gone, bullet 301 flew, star 302 is new.
+    let base = Baseline::from_block(4242, &raw, &layout).unwrap();
+    let mut next = Vec::new();
+    let mut moved = entities.clone();
+    moved[0].3 += 10.0;
+    moved[0].5[1] = FieldValue::Uint(70);
+    moved[3].3 -= 80.0;
+    moved.remove(2);
+    moved.push((302, 3, false, 1200.0, 300.0, vec![]));
+    for (id, kind, away, x, y, values) in &moved {
+        let (qx, qy) = qz.quantize(*x, *y);
+        let head = RecordHead {
+            id: *id,
+            kind: *kind,
+            away: *away,
+            x: qx,
+            y: qy,
+        };
+        write_record(&head, &schema.kind(*kind).unwrap().fields, values, &mut next);
+    }
+    let cur = Baseline::from_block(4244, &next, &layout).unwrap();
+    let mut changes = Vec::new();
+    encode_delta(&base, &cur, &layout, &mut changes);
+    shared.set(&changes, &[]);
+    let mut delta_doc = Vec::new();
+    encode_delta_snapshot_into(&mut delta_doc, 4244, 78, 4242, &shared, None, None);
+    let mut rx = SnapshotReceiver::new(layout.clone());
+    rx.receive(&doc).unwrap();
+    let applied = rx.receive(&delta_doc).unwrap();
+    assert_eq!(rx.latest().unwrap(), &cur);
+    let entity_json = |r: &tickstate_shared::EntityRecord| {
+        let (x, y) = qz.dequantize(r.head.x, r.head.y);
+        json!({
+            "id": r.head.id, "kind": r.head.kind, "away": r.head.away,
+            "qx": r.head.x, "qy": r.head.y, "x": x, "y": y,
+            "fields": named(&schema.kind(r.head.kind).unwrap().fields, &r.fields),
+        })
+    };
+    check(
+        "snapshot_delta_v2",
+        &delta_doc,
+        json!({
+            "world": { "width": 1600.0, "height": 1200.0 },
+            "schema": schema,
+            "baseline": "snapshot_v2",
+            "base": 4242,
+            "tick": 4244,
+            "ack": 78,
+            "entities": applied.entities.iter().map(entity_json).collect::<Vec<_>>(),
+        }),
+    );
+
     // The minimal form: no teleports, no private fields, no movement change.
     shared.set(&raw[..0], &[]);
     let empty = encode_snapshot(9, 0, &shared, None, None);
@@ -244,6 +301,7 @@ fn sample_welcome() -> Welcome {
                 name: "Linus".into(),
             },
         ],
+        deltas: 0,
     }
 }
 

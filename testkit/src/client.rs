@@ -18,12 +18,14 @@
 //! ```
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
 use rmpv::Value;
 use tickstate_shared::codec::{DecodeError, decode_snapshot};
 use tickstate_shared::protocol::{ConnectAuth, Welcome, events};
+use tickstate_shared::receiver::SnapshotReceiver;
 use tickstate_shared::snapshot::{RecordLayout, Snapshot};
 use tickstate_shared::{InputMsg, JoinRefusal, PROTOCOL_VERSION};
 use tokio::sync::mpsc;
@@ -99,6 +101,7 @@ pub enum Event {
 #[derive(Clone)]
 pub struct ClientSender {
     tx: mpsc::Sender<Message>,
+    acking: Arc<AtomicBool>,
 }
 
 /// A connected client: the `welcome`, a sender and the stream of events.
@@ -174,6 +177,13 @@ impl ClientSender {
         let bytes = rmp_serde::to_vec_named(payload).map_err(|e| ClientError::Protocol(e.to_string()))?;
         let v = rmpv::decode::read_value(&mut bytes.as_slice()).map_err(|e| ClientError::Protocol(e.to_string()))?;
         self.emit(event, v).await
+    }
+
+    /// Starts (or stops) acknowledging every decoded snapshot with `snapshot_ack`, so that the
+    /// server sends deltas; the client's task keeps the baselines and decodes them. Off by
+    /// default: a client that never acks gets full snapshots.
+    pub fn ack_snapshots(&self, on: bool) {
+        self.acking.store(on, Relaxed);
     }
 
     /// Sends a raw WebSocket message (for tests of malformed traffic).
@@ -316,6 +326,9 @@ impl Client {
         let (ev_tx, ev_rx) = mpsc::channel::<Event>(1024);
         let (mut sink, mut stream) = ws.split();
         let layout = Arc::new(RecordLayout::new(&welcome.schema));
+        let mut receiver = SnapshotReceiver::new(RecordLayout::new(&welcome.schema));
+        let acking = Arc::new(AtomicBool::new(false));
+        let acks_on = acking.clone();
         let pong_tx = out_tx.clone();
         tokio::spawn(async move {
             while let Some(m) = out_rx.recv().await {
@@ -338,10 +351,22 @@ impl Client {
                         continue;
                     }
                     Message::Text(t) if t.as_str() == "1" => break "engine.io close".to_owned(),
-                    Message::Binary(b) => match decode_packet(&b, &layout) {
-                        Some(ev) => ev,
-                        None => continue,
-                    },
+                    Message::Binary(b) => {
+                        let rx = acks_on.load(Relaxed).then_some(&mut receiver);
+                        match decode_packet(&b, &layout, rx) {
+                            Some(ev) => {
+                                if let (Event::Snapshot { snapshot, .. }, true) = (&ev, acks_on.load(Relaxed)) {
+                                    let ack = Value::Array(vec![
+                                        Value::from(events::SNAPSHOT_ACK),
+                                        Value::from(snapshot.tick),
+                                    ]);
+                                    let _ = pong_tx.send(packet(2, Some(ack), None)).await;
+                                }
+                                ev
+                            }
+                            None => continue,
+                        }
+                    }
                     Message::Close(_) => break "websocket close".to_owned(),
                     _ => continue,
                 };
@@ -354,7 +379,7 @@ impl Client {
         });
         Client {
             welcome,
-            sender: ClientSender { tx: out_tx },
+            sender: ClientSender { tx: out_tx, acking },
             events: ev_rx,
         }
     }
@@ -409,7 +434,9 @@ fn event_parts(v: &Value) -> (String, Value, Option<u32>) {
     (name, arg, tick)
 }
 
-fn decode_packet(b: &[u8], layout: &RecordLayout) -> Option<Event> {
+/// Decodes one Socket.IO packet; snapshots go through `receiver` (which keeps baselines and
+/// applies deltas) when the client acknowledges snapshots.
+fn decode_packet(b: &[u8], layout: &RecordLayout, receiver: Option<&mut SnapshotReceiver>) -> Option<Event> {
     let v = rmpv::decode::read_value(&mut &b[..]).ok()?;
     match field(&v, "type").and_then(Value::as_u64)? {
         1 => Some(Event::Disconnected {
@@ -421,7 +448,11 @@ fn decode_packet(b: &[u8], layout: &RecordLayout) -> Option<Event> {
                 let Value::Binary(bin) = &data else {
                     return Some(Event::BadSnapshot("snapshot argument is not bin".into()));
                 };
-                return Some(match decode_snapshot(bin, layout) {
+                let decoded = match receiver {
+                    Some(rx) => rx.receive(bin),
+                    None => decode_snapshot(bin, layout),
+                };
+                return Some(match decoded {
                     Ok(snapshot) => Event::Snapshot {
                         snapshot,
                         bytes: bin.len(),

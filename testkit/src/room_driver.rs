@@ -20,9 +20,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use bytes::Bytes;
 use tickstate_shared::InputMsg;
-use tickstate_shared::codec::decode_snapshot;
 use tickstate_shared::protocol::Welcome;
 use tickstate_shared::reasons::{JoinRefusal, Refusal};
+use tickstate_shared::receiver::SnapshotReceiver;
 use tickstate_shared::snapshot::{RecordLayout, Snapshot};
 use tokio::sync::oneshot;
 
@@ -48,8 +48,14 @@ pub struct RecordedEvent {
 /// What a [`RecordingLink`] received.
 #[derive(Debug, Default)]
 pub struct Recording {
-    /// Every snapshot, decoded.
+    /// Every snapshot, decoded (deltas applied: a delta's entities are in ascending id order).
     pub snapshots: Vec<Snapshot>,
+    /// Each snapshot document's size in bytes.
+    pub sizes: Vec<usize>,
+    /// How many of the snapshots were deltas.
+    pub deltas: usize,
+    /// The decoder, with the baselines a client keeps.
+    pub receiver: Option<SnapshotReceiver>,
     /// Every other event.
     pub events: Vec<RecordedEvent>,
     /// True once the room closed the link.
@@ -120,9 +126,17 @@ impl PlayerLink for RecordingLink {
         }
         // The room only ever sends documents it encoded; a failure here is a bug worth a panic
         // in the tests that use this link.
+        let layout = &self.layout;
+        let rx = r
+            .receiver
+            .get_or_insert_with(|| SnapshotReceiver::new(RecordLayout::clone(layout)));
+        let before = rx.counts().0;
         #[allow(clippy::expect_used)]
-        r.snapshots
-            .push(decode_snapshot(&doc, &self.layout).expect("the room's snapshots should decode"));
+        let snap = rx.receive(&doc).expect("the room's snapshots should decode");
+        let delta = rx.counts().0 > before;
+        r.deltas += usize::from(delta);
+        r.sizes.push(doc.len());
+        r.snapshots.push(snap);
         Ok(())
     }
     fn emit(&self, event: &str, data: &rmpv::Value, tick: Option<u32>) -> Result<(), LinkError> {
@@ -309,6 +323,11 @@ impl RoomDriver {
     pub fn input_counted(&mut self, conn: ConnId, input: InputMsg, client: Arc<ClientStats>) {
         self.runner
             .inbound(Inbound::Input(InputEnvelope { conn, input, client }));
+    }
+
+    /// Hands a `snapshot_ack` of `tick` from `conn` to the room.
+    pub fn snapshot_ack(&mut self, conn: ConnId, tick: u32) {
+        self.runner.inbound(Inbound::SnapshotAck(conn, tick));
     }
 
     /// Hands a decoded message from `conn` to the room.

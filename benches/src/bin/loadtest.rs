@@ -106,6 +106,10 @@ struct Args {
     /// each bot's connection gets them, stalls at a random phase per connection.
     #[arg(long, value_name = "COND")]
     net: Option<tickstate_testkit::NetConditions>,
+    /// Bots never acknowledge snapshots, so they get full snapshots (how clients without delta
+    /// support are served); by default they ack and get deltas.
+    #[arg(long)]
+    full_snapshots: bool,
 }
 
 const AFTER_HELP: &str = "SLO keys (all upper bounds): p50_ms p90_ms p99_ms max_ms p99_adj_ms jitter_p99_ms \
@@ -222,6 +226,7 @@ async fn run(args: Args) -> anyhow::Result<u8> {
         progress,
         max_harness_cpu_pct: args.max_harness_cpu,
         net: args.net,
+        acks: !args.full_snapshots,
     };
     if let Some(levels) = &args.ladder {
         let slo = args.slo.clone().unwrap_or_else(|| Slo(default_ladder_slo()));

@@ -217,6 +217,8 @@ export function decodeWelcome(v: unknown): Welcome {
     movement: decodeMovement(o.movement),
     schema: decodeSchema(o.schema),
     players: arr(o.players, "welcome.players").map((p, i) => decodePlayer(p, `welcome.players[${i}]`)),
+    // Present only when the server offers deltas (PROTOCOL.md "Delta snapshots").
+    ...(o.deltas === undefined || o.deltas === null ? {} : { deltas: uint(o.deltas, "welcome.deltas") }),
   };
 }
 
@@ -238,6 +240,18 @@ interface CompiledKind {
   readonly doc: KindDoc;
   /** Bytes of the packed fields after the 7-byte head. */
   readonly fieldBytes: number;
+}
+
+/** A snapshot document before its `entities` bin is read (a delta block when `base` is set). */
+export interface SnapshotParts {
+  readonly tick: number;
+  readonly ack: number;
+  readonly entities: Uint8Array;
+  readonly teleports: Teleport[];
+  readonly private: FieldValues | null;
+  readonly movement: Snapshot["movement"];
+  /** The baseline tick of a delta document, null for a full one (a keyframe). */
+  readonly base: number | null;
 }
 
 /** What a snapshot decoder needs: the schema and the world size (for dequantization). */
@@ -305,18 +319,43 @@ export class SnapshotCodec {
    * @throws ProtocolError on anything that is not a well-formed snapshot of this schema
    */
   decode(payload: unknown): Snapshot {
+    const parts = this.decodeParts(payload);
+    if (parts.base !== null) {
+      throw new ProtocolError(`snapshot: a delta against tick ${parts.base}; decode deltas with a SnapshotReceiver`);
+    }
+    return this.withEntities(parts, this.decodeEntities(parts.entities));
+  }
+
+  /** A decoded document with the entities it carries. */
+  withEntities(parts: SnapshotParts, entities: EntityState[]): Snapshot {
+    return { tick: parts.tick, ack: parts.ack, entities, teleports: parts.teleports, private: parts.private, movement: parts.movement };
+  }
+
+  /** The record length of a kind (head included), or undefined for an undeclared kind. */
+  recordBytes(kind: number): number | undefined {
+    const k = this.kinds.get(kind);
+    return k ? RECORD_HEAD_SIZE + k.fieldBytes : undefined;
+  }
+
+  /**
+   * Decodes a snapshot document, full (3 to 6 elements) or delta (7: `base` last), without reading
+   * its `entities` bin.
+   *
+   * @throws ProtocolError on anything that is not a well-formed snapshot document
+   */
+  decodeParts(payload: unknown): SnapshotParts {
     const bytes = asBytes(payload, "snapshot");
     if (bytes.byteLength > MAX_SNAPSHOT_BYTES) {
       throw new ProtocolError(`snapshot: ${bytes.byteLength} bytes is more than ${MAX_SNAPSHOT_BYTES}`);
     }
     let v: unknown;
     try {
-      v = decode(bytes, { maxStrLength: 0, maxMapLength: 0, maxArrayLength: 6, maxBinLength: MAX_SNAPSHOT_BYTES });
+      v = decode(bytes, { maxStrLength: 0, maxMapLength: 0, maxArrayLength: 7, maxBinLength: MAX_SNAPSHOT_BYTES });
     } catch (e) {
       throw new ProtocolError(`snapshot: not MessagePack (${e instanceof Error ? e.message : String(e)})`);
     }
     const a = arr(v, "snapshot");
-    if (a.length < 3 || a.length > 6) throw new ProtocolError(`snapshot: expected 3 to 6 elements, got ${a.length}`);
+    if (a.length < 3 || a.length > 7) throw new ProtocolError(`snapshot: expected 3 to 7 elements, got ${a.length}`);
     const teleports: Teleport[] = [];
     if (a[3] !== undefined && a[3] !== null) {
       const t = asBytes(a[3], "snapshot.teleports");
@@ -352,10 +391,11 @@ export class SnapshotCodec {
     return {
       tick: uint(a[0], "snapshot.tick"),
       ack: uint(a[1], "snapshot.ack"),
-      entities: this.decodeEntities(asBytes(a[2], "snapshot.entities")),
+      entities: asBytes(a[2], "snapshot.entities"),
       teleports,
       private: priv,
       movement,
+      base: a.length >= 7 ? uint(a[6], "snapshot.base") : null,
     };
   }
 

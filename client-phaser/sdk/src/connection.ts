@@ -42,7 +42,11 @@ import {
   ProtocolError,
   SnapshotCodec,
 } from "./codec";
+import { SnapshotReceiver } from "./delta";
 import { ENGINE_EVENTS, TRANSIENT_BYE_REASONS, TRANSIENT_REFUSALS } from "./generated/vocabulary";
+
+/** The acknowledgement event (PROTOCOL.md "snapshot_ack"). */
+const SNAPSHOT_ACK = "snapshot_ack";
 import {
   PROTOCOL_VERSION,
   type AnyGame,
@@ -146,6 +150,11 @@ export interface ConnectionOptions<T extends GameTypes = AnyGame> {
   readonly retryDelayMs?: number;
   /** Network state. Default {@link browserNetwork}. */
   readonly network?: NetworkState;
+  /**
+   * Acknowledge snapshots (`snapshot_ack`) so that a server announcing `welcome.deltas` sends
+   * delta snapshots, decoded here. Default true; false keeps full snapshots.
+   */
+  readonly deltas?: boolean;
 }
 
 /** `connect_error` codes worth retrying by themselves, after a backoff. */
@@ -163,6 +172,7 @@ export class Connection<T extends GameTypes = AnyGame> {
   private readonly now: () => number;
   private readonly options: ConnectionOptions<T>;
   private codec: SnapshotCodec | null = null;
+  private receiver: SnapshotReceiver | null = null;
   /** Game events with a Socket.IO listener on the socket (added once per name). */
   private readonly wiredEvents = new Set<string>();
   private readonly listeners: Listeners = {
@@ -405,6 +415,7 @@ export class Connection<T extends GameTypes = AnyGame> {
       }
       this.welcomeValue = w;
       this.codec = new SnapshotCodec({ schema: w.schema, world: w.world });
+      this.receiver = (w.deltas ?? 0) > 0 && this.options.deltas !== false ? new SnapshotReceiver(this.codec) : null;
       this.wireGameEvents(w.schema.events);
       this.resumedValue = this.token !== undefined && this.token === w.token;
       this.token = w.token;
@@ -417,8 +428,13 @@ export class Connection<T extends GameTypes = AnyGame> {
       const at = this.now();
       const codec = this.codec;
       if (!codec || !this.welcomeValue) return; // before welcome: nothing to decode it with
-      const snap = this.decode(() => codec.decode(raw));
-      if (snap) this.emit("snapshot", snap, at);
+      const receiver = this.receiver;
+      const snap = this.decode(() => (receiver ? receiver.receive(raw) : codec.decode(raw)));
+      if (!snap) return;
+      // Acknowledge what was decoded: the server then sends deltas against it (PROTOCOL.md
+      // "snapshot_ack"). A server without deltas (no `welcome.deltas`) is not sent acks.
+      if (receiver) s.emit(SNAPSHOT_ACK, snap.tick);
+      this.emit("snapshot", snap, at);
     });
     s.on(ENGINE_EVENTS.joined, (raw: unknown) => {
       const v = this.decode(() => decodeJoined(raw));

@@ -13,6 +13,7 @@ export * from "./generated/vocabulary";
 export * from "./protocol";
 export * from "./fields";
 export * from "./codec";
+export * from "./delta";
 export * from "./movement";
 export * from "./prediction";
 export * from "./interpolation";

@@ -111,6 +111,8 @@ export interface Welcome {
   readonly movement: Movement;
   readonly schema: SchemaDoc;
   readonly players: readonly PlayerInfo[];
+  /** Snapshots the server keeps as delta baselines (0 or absent: it sends full snapshots only). */
+  readonly deltas?: number;
 }
 
 /** One decoded entity record, with its dequantized position and its kind's fields. */

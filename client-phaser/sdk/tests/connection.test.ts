@@ -165,6 +165,31 @@ describe("Connection", () => {
     expect(got).toEqual([[4242, 123]]);
   });
 
+  it("acknowledges snapshots and applies deltas when the welcome announces them", () => {
+    const { sock, conn } = setup();
+    const got: number[] = [];
+    conn.on("snapshot", (s) => got.push(s.entities.length));
+    conn.connect();
+    sock.connected = true;
+    sock.fire("connect");
+    sock.fire("welcome", { ...(decode(fixtureBytes("welcome_v2")) as object), deltas: 32 });
+    sock.fire("snapshot", fixtureBytes("snapshot_v2"));
+    sock.fire("snapshot", fixtureBytes("snapshot_delta_v2"));
+    expect(got).toEqual([4, 4]);
+    expect(sock.emitted.filter((e) => e[0] === "snapshot_ack")).toEqual([
+      ["snapshot_ack", 4242],
+      ["snapshot_ack", 4244],
+    ]);
+  });
+
+  it("sends no acks to a server without deltas", () => {
+    const { sock, conn } = setup();
+    conn.connect();
+    sock.accept();
+    sock.fire("snapshot", fixtureBytes("snapshot_v2"));
+    expect(sock.emitted.some((e) => e[0] === "snapshot_ack")).toBe(false);
+  });
+
   it("reports undecodable messages instead of throwing", () => {
     const { sock, conn } = setup();
     const errors: string[] = [];

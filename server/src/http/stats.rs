@@ -57,6 +57,10 @@ pub fn stats_doc(hub: &Hub, sockets: u64, admin: AdminCounts) -> StatsDoc {
                 stage_us: STAGE_NAMES.iter().map(|n| (*n).to_owned()).zip(p.stages).collect(),
                 tick_overruns: g.overruns.load(Relaxed),
                 skipped_ticks: g.skipped_ticks.load(Relaxed),
+                snapshot_encodes: g.snapshot_encodes.load(Relaxed),
+                snapshot_encodes_total: g.snapshot_encodes_total.load(Relaxed),
+                baseline_bytes: g.baseline_bytes.load(Relaxed),
+                snapshot_acks_ignored: g.snapshot_acks_ignored.load(Relaxed),
             }
         })
         .collect();

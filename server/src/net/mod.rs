@@ -118,6 +118,20 @@ async fn on_connect(s: SocketRef, State(app): State<Arc<Hub>>) {
             let _ = ack.send(&t);
         }
     });
+    s.on(events::SNAPSHOT_ACK, async |s: SocketRef, TryData(t): TryData<u32>| {
+        let (Ok(tick), Some(session)) = (t, s.extensions.get::<Session>()) else {
+            return;
+        };
+        let allowed = session
+            .budget
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .acks
+            .take(std::time::Instant::now());
+        if allowed {
+            session.room.send_snapshot_ack(session.conn, tick);
+        }
+    });
     s.on_fallback(async |_: QueuedMessage| {});
     session.room.send_control(Control::Ready(session.conn));
     tracing::debug!(sid = %s.id, id = session.welcome.id, room = %session.welcome.room, "connected");

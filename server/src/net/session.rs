@@ -17,6 +17,8 @@ use crate::stats::{ClientStats, Stats};
 pub(crate) struct Budget {
     pub inputs: TokenBucket,
     pub messages: TokenBucket,
+    /// `snapshot_ack`s (one per snapshot is all a client needs; excess ones are dropped).
+    pub acks: TokenBucket,
     /// Offences (invalid or excess inputs and messages); running out means `abuse`.
     pub offences: TokenBucket,
 }
@@ -31,6 +33,7 @@ impl Budget {
                 now,
             ),
             messages: TokenBucket::new(messages.rate, messages.burst, now),
+            acks: TokenBucket::new(tick_rate * 1.25, tick_rate / 2.0, now),
             offences: TokenBucket::new(
                 if inputs.offence_burst > 0.0 {
                     inputs.offence_rate.max(f64::MIN_POSITIVE)

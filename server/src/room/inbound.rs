@@ -11,7 +11,7 @@ use std::sync::atomic::AtomicUsize;
 use std::sync::atomic::Ordering::{AcqRel, Acquire};
 use std::sync::mpsc::{self, Receiver, Sender, TrySendError};
 
-use super::mailbox::{InputEnvelope, MessageEnvelope};
+use super::mailbox::{ConnId, InputEnvelope, MessageEnvelope};
 
 /// What arrives on a room's inbound queue.
 #[derive(Debug)]
@@ -20,6 +20,8 @@ pub enum Inbound {
     Input(InputEnvelope),
     /// A decoded client message.
     Message(MessageEnvelope),
+    /// A `snapshot_ack`: the connection received the snapshot of that tick.
+    SnapshotAck(ConnId, u32),
 }
 
 /// The sending side (cheap to clone; one per handle).

@@ -18,11 +18,15 @@
 //!    stage 1) changes the world.
 //! 4. **snapshot**: on snapshot ticks, the world's records are packed once into a shared block,
 //!    and each recipient's `tick`/`ack` (and private fields and movement) are wrapped around it.
+//!    Clients that acknowledge snapshots get a delta against their newest acknowledged one, still
+//!    kept in the room's history ([`tickstate_shared::delta::History`]); the delta is encoded once
+//!    per baseline tick and shared by every client on that baseline.
 //! 5. **send** (runner): the queued transmits (events, snapshots, closes) go to the links.
 //!
 //! Rooms run on the server's tick pool ([`pool`]): a few threads step every room on its own
 //! absolute deadline.
 
+pub mod acks;
 pub mod hooks;
 pub mod inbound;
 pub mod input_queue;
@@ -44,7 +48,8 @@ use bytes::Bytes;
 use rand::SeedableRng;
 use rand::rngs::SmallRng;
 use tickstate_shared::PROTOCOL_VERSION;
-use tickstate_shared::codec::{encode_snapshot, pack_private};
+use tickstate_shared::codec::{SharedBlock, encode_delta_snapshot_into, encode_snapshot_into, pack_private};
+use tickstate_shared::delta::{Baseline, HISTORY, History, encode_delta};
 use tickstate_shared::protocol::{Bye, Left, MovementInfo, PlayerInfo, Welcome, WorldInfo, events};
 use tickstate_shared::reasons::{ByeReason, JoinRefusal, LeaveReason, Refusal};
 use tickstate_shared::snapshot::Quantizer;
@@ -97,6 +102,15 @@ pub struct Room {
     batch: Vec<PlayerInput>,
     snap: SnapshotBuilder,
     private_buf: Vec<u8>,
+    /// The last snapshots sent, the baselines of delta snapshots (shared by the room's clients).
+    history: History,
+    /// This tick's delta blocks, one per baseline tick in use.
+    deltas: Vec<(u32, SharedBlock)>,
+    delta_buf: Vec<u8>,
+    /// The records of the last snapshot while no client acks (a copy), so that the first ack has
+    /// a baseline.
+    last_records: Vec<u8>,
+    last_tick: u32,
 }
 
 impl Room {
@@ -144,6 +158,11 @@ impl Room {
             batch: Vec::new(),
             snap: SnapshotBuilder::default(),
             private_buf: Vec::new(),
+            history: History::default(),
+            deltas: Vec::new(),
+            delta_buf: Vec::new(),
+            last_records: Vec::new(),
+            last_tick: 0,
             settings,
         };
         room.hook(Hook::OnStart, |rules, ctx| rules.on_start(ctx));
@@ -239,6 +258,16 @@ impl Room {
                 }
             }
             None => self.stats.dropped_for(&env.client, DropReason::UnknownPlayer, 1),
+        }
+    }
+
+    /// A connection acknowledged receiving the snapshot of `tick`: its next snapshots may be
+    /// deltas against it. An ack for a tick not sent to it (or older than one it acked) is
+    /// ignored and counted.
+    pub fn handle_snapshot_ack(&mut self, conn: ConnId, tick: u32) {
+        let accepted = self.seats.by_conn_mut(conn).is_some_and(|seat| seat.acks.ack(tick));
+        if !accepted {
+            self.gauges.snapshot_acks_ignored.fetch_add(1, Relaxed);
         }
     }
 
@@ -365,6 +394,7 @@ impl Room {
             deferred: VecDeque::new(),
             needs_snapshot: false,
             welcome_movement: movement,
+            acks: Default::default(),
         });
         self.sessions.insert(&token, &self.name);
         tracing::info!(room = %self.name, player = %id, net_id, name = %name, "player joined");
@@ -398,6 +428,7 @@ impl Room {
                     name: p.name.clone(),
                 })
                 .collect(),
+            deltas: HISTORY as u32,
         }
     }
 
@@ -439,6 +470,7 @@ impl Room {
         seat.state = SeatState::Joining { since: self.tick };
         seat.needs_snapshot = true;
         seat.welcome_movement = movement;
+        seat.acks.reset();
         self.seats.rebind(id, Some(r.conn));
         if let Some(p) = self.roster.get_mut(id) {
             p.away = false;
@@ -668,6 +700,26 @@ impl Room {
         let since = self.tick.saturating_sub(u64::from(self.settings.tick_rate));
         self.snap.build(&self.world, &self.quantizer, since);
         let tick = self.tick as u32;
+        // Baselines are kept only while some client decodes deltas: a room of clients that never
+        // acknowledge does exactly what it did before deltas existed.
+        let layout = self.schema.record_layout();
+        let current = if self.seats.iter().any(|(_, s)| s.acks.enabled) {
+            // The first acks name a snapshot sent while nobody acked: its raw records were kept.
+            if self.history.latest().is_none()
+                && let Some(b) = Baseline::from_block(self.last_tick, &self.last_records, layout).ok()
+            {
+                self.history.push(b);
+            }
+            Baseline::from_block(tick, self.snap.records(), layout).ok()
+        } else {
+            self.history.clear();
+            self.last_records.clear();
+            self.last_records.extend_from_slice(self.snap.records());
+            self.last_tick = tick;
+            None
+        };
+        self.deltas.clear();
+        let mut full_used = false;
         let private_fields = &self.schema.doc().private;
         for (id, seat) in self.seats.iter_mut() {
             if !wanted(seat) {
@@ -689,12 +741,49 @@ impl Room {
                 .and_then(|k| self.world.get(k))
                 .map(|e| [e.speed, e.radius])
                 .filter(|m| *m != seat.welcome_movement);
-            let doc = encode_snapshot(tick, seat.inputs.ack(), self.snap.shared(), private, movement);
+            // The delta against the client's newest acknowledged snapshot, if the room still has
+            // it; encoded once per baseline and shared by every client on it.
+            let base = match (&current, seat.acks.acked) {
+                (Some(cur), Some(t)) => self.history.get(t).map(|b| (b, cur)),
+                _ => None,
+            };
+            let mut doc = Vec::with_capacity(64);
+            match base {
+                Some((b, cur)) => {
+                    let at = match self.deltas.iter().position(|(t, _)| *t == b.tick) {
+                        Some(at) => at,
+                        None => {
+                            self.delta_buf.clear();
+                            encode_delta(b, cur, layout, &mut self.delta_buf);
+                            let mut block = SharedBlock::default();
+                            block.set(&self.delta_buf, self.snap.teleports());
+                            self.deltas.push((b.tick, block));
+                            self.deltas.len() - 1
+                        }
+                    };
+                    let block = &self.deltas[at].1;
+                    doc.reserve(block.len() + 16);
+                    encode_delta_snapshot_into(&mut doc, tick, seat.inputs.ack(), b.tick, block, private, movement);
+                }
+                None => {
+                    full_used = true;
+                    doc.reserve(self.snap.shared().len() + 16);
+                    encode_snapshot_into(&mut doc, tick, seat.inputs.ack(), self.snap.shared(), private, movement);
+                }
+            }
+            seat.acks.sent(tick);
             self.transmits.push_back(Transmit::Snapshot {
                 conn,
                 doc: Bytes::from(doc),
             });
         }
+        let encodes = self.deltas.len() as u64 + u64::from(full_used);
+        self.gauges.snapshot_encodes.store(encodes, Relaxed);
+        self.gauges.snapshot_encodes_total.fetch_add(encodes, Relaxed);
+        if let Some(cur) = current {
+            self.history.push(cur);
+        }
+        self.gauges.baseline_bytes.store(self.history.bytes() as u64, Relaxed);
     }
 
     // ---- stage 5 (queued here, written by the runner) ---------------------------------------

@@ -79,6 +79,7 @@ impl RoomRunner {
         match i {
             Inbound::Input(env) => self.room.handle_input(env),
             Inbound::Message(env) => self.room.handle_message(env),
+            Inbound::SnapshotAck(conn, tick) => self.room.handle_snapshot_ack(conn, tick),
         }
     }
 
@@ -224,6 +225,12 @@ impl RoomHandle {
         }
     }
 
+    /// Queues a snapshot acknowledgement without waiting; a full queue drops it (the client acks
+    /// the next snapshot anyway).
+    pub fn send_snapshot_ack(&self, conn: ConnId, tick: u32) {
+        let _ = self.inbound.try_send(Inbound::SnapshotAck(conn, tick));
+    }
+
     /// Asks the room to shut down and waits until it has ended (its last tick sent what was queued).
     pub async fn shutdown(&self) {
         let _ = self.control.send(Control::Shutdown);
@@ -264,6 +271,7 @@ impl RoomInbox {
             match i {
                 Inbound::Input(env) => stats.dropped_for(&env.client, DropReason::UnknownPlayer, 1),
                 Inbound::Message(_) => stats.messages.dropped(MessageDrop::UnknownPlayer),
+                Inbound::SnapshotAck(..) => {}
             }
         }
     }

@@ -17,6 +17,7 @@
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
 
+use super::acks::SnapshotAcks;
 use super::input_queue::InputQueue;
 use super::mailbox::ConnId;
 use crate::sim::PlayerId;
@@ -72,6 +73,8 @@ pub struct Seat {
     pub needs_snapshot: bool,
     /// `welcome.movement`'s speed and radius, to tell when the snapshot must carry new ones.
     pub welcome_movement: [f32; 2],
+    /// The snapshots the client acknowledged (its delta baseline).
+    pub acks: SnapshotAcks,
 }
 
 impl Seat {

@@ -64,6 +64,15 @@ pub struct RoomGauges {
     pub overruns: AtomicU64,
     /// Ticks skipped because the loop fell too far behind.
     pub skipped_ticks: AtomicU64,
+    /// Snapshot entity blocks encoded on the last snapshot tick: one full block when any client
+    /// got a full snapshot, plus one delta per distinct baseline in use.
+    pub snapshot_encodes: AtomicU64,
+    /// Snapshot entity blocks encoded since the room started.
+    pub snapshot_encodes_total: AtomicU64,
+    /// Bytes the room's delta baselines hold.
+    pub baseline_bytes: AtomicU64,
+    /// `snapshot_ack`s ignored: for a tick not sent to that client, or not newer than its last.
+    pub snapshot_acks_ignored: AtomicU64,
     /// Recent tick durations and start lateness.
     pub times: TickTimes,
 }

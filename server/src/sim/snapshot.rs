@@ -58,6 +58,16 @@ impl SnapshotBuilder {
         &self.shared
     }
 
+    /// The raw entity records of the last build (without MessagePack framing).
+    pub fn records(&self) -> &[u8] {
+        &self.records
+    }
+
+    /// The raw teleport entries of the last build.
+    pub fn teleports(&self) -> &[u8] {
+        &self.teleports
+    }
+
     /// Bytes of entity records in the last build (without MessagePack framing).
     pub fn record_bytes(&self) -> usize {
         self.records.len()
