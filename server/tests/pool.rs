@@ -14,18 +14,21 @@ use tickstate_shared::{ConnectAuth, InputMsg};
 use tickstate_testkit::client::Client;
 use tickstate_testkit::{TestServer, wait_stats};
 
-/// Held shut while a test wants the stuck room's tick to stay stuck.
-static GATE: (Mutex<bool>, Condvar) = (Mutex::new(false), Condvar::new());
+type Gate = (Mutex<bool>, Condvar);
 
-fn open_gate() {
-    *GATE.0.lock().unwrap() = true;
-    GATE.1.notify_all();
+/// Held shut while a test wants the stuck room's tick to stay stuck (one gate per test).
+static GATE: Gate = (Mutex::new(false), Condvar::new());
+static GATE2: Gate = (Mutex::new(false), Condvar::new());
+
+fn open_gate(gate: &Gate) {
+    *gate.0.lock().unwrap() = true;
+    gate.1.notify_all();
 }
 
 const STICK: u32 = 0xb10c;
 
-/// Blocks its tick (until the gate opens, at most 30 s) when a player presses `STICK`.
-struct Sticky;
+/// Blocks its tick (until its gate opens, at most 30 s) when a player presses `STICK`.
+struct Sticky(&'static Gate);
 
 impl GameRules for Sticky {
     fn on_join(&mut self, ctx: &mut Ctx<'_>, _: PlayerId, _req: &JoinRequest<'_>) -> Option<Spawn> {
@@ -33,8 +36,11 @@ impl GameRules for Sticky {
     }
     fn tick(&mut self, _: &mut Ctx<'_>, inputs: &[PlayerInput]) {
         if inputs.iter().any(|i| i.buttons == STICK) {
-            let open = GATE.0.lock().unwrap();
-            let _ = GATE.1.wait_timeout_while(open, Duration::from_secs(30), |open| !*open);
+            let open = self.0.0.lock().unwrap();
+            let _ = self
+                .0
+                .1
+                .wait_timeout_while(open, Duration::from_secs(30), |open| !*open);
         }
     }
 }
@@ -56,7 +62,7 @@ async fn a_stuck_room_does_not_stop_the_others() {
         tick_workers: 1,
         ..Default::default()
     };
-    let server = TestServer::start_with_game(config, common::ship_game(|_: &str| Sticky)).await;
+    let server = TestServer::start_with_game(config, common::ship_game(|_: &str| Sticky(&GATE))).await;
     let mut stuck = Client::connect(&server.base, &room("stuck")).await.unwrap();
     let mut other = Client::connect(&server.base, &room("other")).await.unwrap();
     other.next_snapshot(Duration::from_secs(5)).await.unwrap();
@@ -77,7 +83,7 @@ async fn a_stuck_room_does_not_stop_the_others() {
     };
     assert!(b.tick > a.tick, "the other room should go on while one room is stuck");
     // Released, the stuck room plays on and the spare retires.
-    open_gate();
+    open_gate(&GATE);
     stuck.next_snapshot(Duration::from_secs(5)).await.unwrap();
     let s = wait_stats(&server, "the spare retired", |s| pool(s, "threads") == 1).await;
     assert_eq!(pool(&s, "rooms"), 2, "{s:#}");
@@ -92,12 +98,12 @@ async fn a_room_goes_on_after_its_stuck_thread_retires() {
         tick_workers: 1,
         ..Default::default()
     };
-    let server = TestServer::start_with_game(config, common::ship_game(|_: &str| Sticky2)).await;
+    let server = TestServer::start_with_game(config, common::ship_game(|_: &str| Sticky(&GATE2))).await;
     let mut c = Client::connect(&server.base, &room("alone")).await.unwrap();
     c.next_snapshot(Duration::from_secs(5)).await.unwrap();
     c.sender.input(InputMsg::new(1, 0.0, 0.0, STICK)).await.unwrap();
     wait_stats(&server, "a spare for the stuck thread", |s| pool(s, "threads") == 2).await;
-    open_gate2();
+    open_gate(&GATE2);
     wait_stats(&server, "the extra thread retired", |s| pool(s, "threads") == 1).await;
     // Long after the retirement, snapshots still come.
     let a = c.next_snapshot(Duration::from_secs(5)).await.unwrap();
@@ -110,28 +116,6 @@ async fn a_room_goes_on_after_its_stuck_thread_retires() {
     };
     assert!(b.tick > a.tick);
     server.stop().await.unwrap();
-}
-
-/// A second gate, so the two stuck-room tests cannot open each other's.
-static GATE2: (Mutex<bool>, Condvar) = (Mutex::new(false), Condvar::new());
-
-fn open_gate2() {
-    *GATE2.0.lock().unwrap() = true;
-    GATE2.1.notify_all();
-}
-
-struct Sticky2;
-
-impl GameRules for Sticky2 {
-    fn on_join(&mut self, ctx: &mut Ctx<'_>, _: PlayerId, _req: &JoinRequest<'_>) -> Option<Spawn> {
-        Some(Spawn::at(ctx.schema().kind(1)?, Vec2::new(100.0, 100.0)))
-    }
-    fn tick(&mut self, _: &mut Ctx<'_>, inputs: &[PlayerInput]) {
-        if inputs.iter().any(|i| i.buttons == STICK) {
-            let open = GATE2.0.lock().unwrap();
-            let _ = GATE2.1.wait_timeout_while(open, Duration::from_secs(30), |open| !*open);
-        }
-    }
 }
 
 fn os_threads() -> usize {
