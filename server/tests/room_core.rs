@@ -69,11 +69,7 @@ struct Harness {
 
 impl Harness {
     fn new(game: Game) -> Self {
-        Self::with_policy(game, RoomPolicy::default())
-    }
-
-    fn with_policy(game: Game, policy: RoomPolicy) -> Self {
-        let d = RoomDriver::new(&game, policy, 7).unwrap();
+        let d = RoomDriver::new(&game, RoomPolicy::default(), 7).unwrap();
         let stats = d.stats().clone();
         Self { d, stats }
     }
@@ -166,67 +162,27 @@ fn unnamed_players_are_named_after_their_network_id() {
     assert_eq!(me.name, format!("Player {}", w.id));
 }
 
-/// Two inputs every other tick (the rate of one per tick, bunched by the network), starting at
-/// tick `phase`; returns the step, and per tick how far the ship moved and its ack.
-fn pairs(policy: RoomPolicy, phase: u64) -> (f32, Vec<(f32, u32)>) {
-    let mut h = Harness::with_policy(open(), policy);
-    let (conn, link, w) = h.join("Ada");
+#[test]
+fn inputs_arriving_in_pairs_are_applied_one_per_tick() {
+    let mut h = Harness::new(open());
+    let (conn, _, w) = h.join("Ada");
     let step = w.movement.max_speed * w.movement.dt;
-    let (mut seq, mut last, mut out) = (0, h.pos(conn), Vec::new());
-    // 20 ticks: then the ship reaches a wall.
-    for t in 0..20u64 {
-        if t % 2 == phase {
+    let mut seq = 0;
+    let mut last = h.pos(conn);
+    // Two inputs every other tick (the same rate as one per tick, but bunched by the network).
+    for t in 0..20 {
+        if t % 2 == 0 {
             for _ in 0..2 {
                 seq += 1;
                 h.input(conn, seq, 1.0, 0.0);
             }
         }
         h.tick();
-        out.push(((h.pos(conn) - last).length(), link.last_snapshot().map_or(0, |s| s.ack)));
+        let moved = (h.pos(conn) - last).length();
         last = h.pos(conn);
-    }
-    (step, out)
-}
-
-#[test]
-fn inputs_arriving_in_pairs_move_the_ship_evenly_from_snapshot_to_snapshot() {
-    // 60 ticks, 30 snapshots a second: snapshots go out on even ticks. Whichever tick the pairs
-    // arrive on, every snapshot shows two more steps, and acks every input that arrived before it.
-    for phase in [0, 1] {
-        let (step, per_tick) = pairs(RoomPolicy::default(), phase);
-        let mut moved = 0.0;
-        for (t, (d, ack)) in per_tick.iter().enumerate() {
-            moved += d;
-            if t % 2 == 0 && t >= 2 {
-                assert!(
-                    (moved - 2.0 * step).abs() < 1e-3,
-                    "phase {phase}, tick {t}: {moved} between snapshots, step {step}"
-                );
-                let sent = if phase == 0 { t + 2 } else { t };
-                assert_eq!(
-                    *ack as usize, sent,
-                    "phase {phase}, tick {t}: the snapshot acks every input sent before it"
-                );
-            }
-            if t % 2 == 0 {
-                moved = 0.0;
-            }
-        }
-    }
-}
-
-#[test]
-fn with_a_snapshot_every_tick_pairs_are_applied_one_per_tick() {
-    // Every tick is seen: the jitter buffer evens the pairs out, one step per tick.
-    let policy = RoomPolicy {
-        snapshot_rate: Some(60),
-        ..RoomPolicy::default()
-    };
-    let (step, per_tick) = pairs(policy, 0);
-    for (t, (d, _)) in per_tick.iter().enumerate() {
         assert!(
-            (d - step).abs() < 1e-3,
-            "tick {t}: should move exactly one step, moved {d}"
+            (moved - step).abs() < 1e-3,
+            "tick {t}: should move exactly one step, moved {moved}"
         );
     }
 }

@@ -7,12 +7,6 @@
 //! in a row (a client that sends exactly one input per tick after one bunched arrival) is drained
 //! by one extra input, so it cannot add a tick of latency for the rest of the session.
 //!
-//! The smoothing matters where others see the motion, in snapshots. So when snapshots are rarer
-//! than ticks, a **snapshot tick applies every input waiting** (up to the cap): every snapshot then
-//! shows all the inputs that arrived before it, and acknowledges them. Holding one back would only
-//! move it to a tick no one sees and delay its ack by a whole snapshot interval (the ~1% of inputs
-//! whose ack came one snapshot late). Between snapshots the one-per-tick rule still absorbs jitter.
-//!
 //! Sequence numbers are wrap-aware ([`seq_newer`]): anything not newer than the last processed
 //! input is a replay or a duplicate.
 
@@ -100,10 +94,8 @@ impl InputQueue {
         n
     }
 
-    /// Takes this tick's inputs in `seq` order and reports each through `out`. `flush`: this tick's
-    /// snapshot is the next one anybody sees (snapshots are rarer than ticks), so every waiting input
-    /// is applied, up to `max_per_tick`.
-    pub fn take(&mut self, policy: &QueuePolicy, flush: bool, mut out: impl FnMut(Taken)) {
+    /// Takes this tick's inputs in `seq` order and reports each through `out`.
+    pub fn take(&mut self, policy: &QueuePolicy, mut out: impl FnMut(Taken)) {
         if self.pending.is_empty() {
             self.standing_ticks = 0;
             return;
@@ -130,16 +122,12 @@ impl InputQueue {
             }
         });
         let cap = policy.max_per_tick.max(1);
-        let mut allowed = if flush {
-            cap.min(fresh)
-        } else if fresh > 1 + policy.jitter {
+        let mut allowed = if fresh > 1 + policy.jitter {
             cap.min(fresh - policy.jitter)
         } else {
             1
         };
-        if flush {
-            self.standing_ticks = 0;
-        } else if fresh > 1 {
+        if fresh > 1 {
             self.standing_ticks += 1;
             if self.standing_ticks >= policy.drain_after {
                 allowed = allowed.max(2).min(cap);
@@ -185,7 +173,7 @@ mod tests {
 
     fn run(q: &mut InputQueue, p: &QueuePolicy) -> (Vec<u32>, usize, usize) {
         let (mut applied, mut replays, mut bad) = (Vec::new(), 0, 0);
-        q.take(p, false, |t| match t {
+        q.take(p, |t| match t {
             Taken::Applied(i, _) => applied.push(i.seq),
             Taken::Replay => replays += 1,
             Taken::NonFinite => bad += 1,
@@ -197,28 +185,6 @@ mod tests {
         for s in seqs {
             q.push(InputMsg::new(*s, 1.0, 0.0, 0), 32);
         }
-    }
-
-    #[test]
-    fn a_snapshot_tick_takes_every_waiting_input_up_to_the_cap() {
-        let (mut q, p) = (InputQueue::default(), QueuePolicy::default());
-        push(&mut q, &[1, 2]);
-        let mut flushed = Vec::new();
-        q.take(&p, true, |t| {
-            if let Taken::Applied(i, _) = t {
-                flushed.push(i.seq);
-            }
-        });
-        assert_eq!(flushed, vec![1, 2], "both are in the snapshot, and acked");
-        assert_eq!(q.ack(), 2);
-        push(&mut q, &[3, 4, 5, 6, 7]);
-        let mut n = 0;
-        q.take(&p, true, |t| n += usize::from(matches!(t, Taken::Applied(..))));
-        assert_eq!(
-            n, p.max_per_tick,
-            "a backlog still catches up at most max_per_tick a tick"
-        );
-        assert_eq!(q.len(), 2);
     }
 
     #[test]

@@ -649,13 +649,11 @@ impl Room {
     fn validate(&mut self) {
         self.batch.clear();
         let policy = self.settings.inputs;
-        // Snapshots rarer than ticks: a snapshot tick applies what waits (see `input_queue`).
-        let flush = self.settings.snapshot_rate < self.settings.tick_rate && self.settings.snapshot_due(self.tick);
         let stats = &self.stats;
         let batch = &mut self.batch;
         for (id, seat) in self.seats.iter_mut() {
             let client = &seat.client;
-            seat.inputs.take(&policy, flush, |t| match t {
+            seat.inputs.take(&policy, |t| match t {
                 Taken::Applied(i, dir) => batch.push(PlayerInput {
                     player: *id,
                     seq: i.seq,
