@@ -48,11 +48,6 @@ export function openConnection(name: string, room: string | null, store: Session
   const token = store.tokenFor(room ?? undefined);
   const conn = new Connection<AnyKnownGame>({
     events: ALL_EVENT_DECODERS,
-    // Full snapshots for now: with delta snapshots, the browser test through a bad network
-    // (tests/browser/network.test.mjs) saw B's view of A turn back after stalls in 2 of 3 runs,
-    // and 0 of 3 without. The SDK's delta decoding is on by default for other games; this opt-out
-    // goes once that is understood and fixed.
-    deltas: false,
     name,
     ...(room === null ? {} : { room }),
     ...(token === undefined ? {} : { token }),
