@@ -12,10 +12,10 @@ use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use tickstate_server::game::star_collector;
-use tickstate_server::room::{ConnId, Control, RoomPolicy, TickOutcome};
+use tickstate_server::room::{ConnId, RoomPolicy, TickOutcome};
 use tickstate_server::stats::ClientStats;
 use tickstate_shared::InputMsg;
-use tickstate_testkit::room_driver::{JoinSpec, NullLink, RoomDriver};
+use tickstate_testkit::room_driver::RoomDriver;
 
 const ROOMS: usize = 1_000;
 const PLAYERS: usize = 16;
@@ -37,17 +37,7 @@ impl BenchRoom {
         };
         let mut driver = RoomDriver::new(&star_collector(), policy, seed).unwrap();
         let conns = (0..PLAYERS)
-            .map(|i| {
-                let client = Arc::new(ClientStats::default());
-                let spec = JoinSpec {
-                    name: format!("p{i}"),
-                    ..JoinSpec::default()
-                };
-                let (conn, mut rx) = driver.join_request(spec, Box::new(NullLink), client.clone());
-                rx.try_recv().expect("an answer").expect("a seat");
-                driver.control(Control::Ready(conn));
-                (conn, client)
-            })
+            .map(|i| driver.join_silent(&format!("p{i}")).expect("a seat"))
             .collect();
         assert_eq!(driver.tick(), TickOutcome::Continue);
         Self { driver, conns, seq: 0 }

@@ -24,12 +24,12 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 use rand::Rng;
 use tickstate_server::game::star_collector;
 use tickstate_server::prelude::*;
-use tickstate_server::room::{ConnId, Control, RoomPolicy, TickOutcome};
+use tickstate_server::room::{ConnId, RoomPolicy, TickOutcome};
 use tickstate_server::stats::ClientStats;
 use tickstate_shared::InputMsg;
 use tickstate_shared::codec::{SharedBlock, encode_snapshot};
 use tickstate_shared::snapshot::RecordHead;
-use tickstate_testkit::room_driver::{JoinSpec, NullLink, RoomDriver};
+use tickstate_testkit::room_driver::RoomDriver;
 
 /// Engine-only rules: Star Collector's field and walls, any number of players, `statics` static
 /// entities, and an empty `tick` hook.
@@ -94,15 +94,7 @@ impl Bench {
         let mut driver = RoomDriver::new(game, policy, 1).unwrap();
         let mut conns = Vec::new();
         for i in 0..players {
-            let client = Arc::new(ClientStats::default());
-            let spec = JoinSpec {
-                name: format!("p{i}"),
-                ..JoinSpec::default()
-            };
-            let (conn, mut rx) = driver.join_request(spec, Box::new(NullLink), client.clone());
-            rx.try_recv().expect("an answer").expect("a seat");
-            driver.control(Control::Ready(conn));
-            conns.push((conn, client));
+            conns.push(driver.join_silent(&format!("p{i}")).expect("a seat"));
         }
         assert_eq!(driver.tick(), TickOutcome::Continue);
         assert_eq!(driver.room().player_count(), players);

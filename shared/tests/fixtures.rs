@@ -21,6 +21,8 @@ use tickstate_shared::receiver::SnapshotReceiver;
 use tickstate_shared::schema::{FieldDef, FieldType, FieldValue, KindDef, MessageDef, SchemaDoc};
 use tickstate_shared::snapshot::{Quantizer, RecordHead, RecordLayout};
 
+/// An entity of the v2 fixtures: id, kind, away, x, y and its field values.
+type Entity = (u16, u8, bool, f32, f32, Vec<FieldValue>);
 fn dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
 }
@@ -121,7 +123,7 @@ fn snapshot_fixture() {
     let qz = Quantizer::new(1600.0, 1200.0);
     let ship = &schema.kinds[0].fields;
     let bullet = &schema.kinds[2].fields;
-    let entities: Vec<(u16, u8, bool, f32, f32, Vec<FieldValue>)> = vec![
+    let entities: Vec<Entity> = vec![
         (
             1,
             1,
@@ -162,19 +164,23 @@ fn snapshot_fixture() {
             ],
         ),
     ];
-    let mut raw = Vec::new();
-    for (id, kind, away, x, y, values) in &entities {
-        let (qx, qy) = qz.quantize(*x, *y);
-        let head = RecordHead {
-            id: *id,
-            kind: *kind,
-            away: *away,
-            x: qx,
-            y: qy,
-        };
-        let defs = &schema.kind(*kind).unwrap().fields;
-        write_record(&head, defs, values, &mut raw);
-    }
+    // The records of `list`, back to back, as the server packs them.
+    let records = |list: &[Entity]| {
+        let mut out = Vec::new();
+        for (id, kind, away, x, y, values) in list {
+            let (qx, qy) = qz.quantize(*x, *y);
+            let head = RecordHead {
+                id: *id,
+                kind: *kind,
+                away: *away,
+                x: qx,
+                y: qy,
+            };
+            write_record(&head, &schema.kind(*kind).unwrap().fields, values, &mut out);
+        }
+        out
+    };
+    let raw = records(&entities);
     let teleports: Vec<u8> = [2u16.to_le_bytes().as_slice(), 4200u32.to_le_bytes().as_slice()].concat();
     let mut shared = SharedBlock::default();
     shared.set(&raw, &teleports);
@@ -210,24 +216,13 @@ fn snapshot_fixture() {
     // A delta at tick 4244 against that snapshot (the keyframe): ship 1 moved 10 units right and
     // lost 3 hp, ship 2 did not change, star 300 is gone, bullet 301 flew, star 302 is new.
     let base = Baseline::from_block(4242, &raw, &layout).unwrap();
-    let mut next = Vec::new();
     let mut moved = entities.clone();
     moved[0].3 += 10.0;
     moved[0].5[1] = FieldValue::Uint(70);
     moved[3].3 -= 80.0;
     moved.remove(2);
     moved.push((302, 3, false, 1200.0, 300.0, vec![]));
-    for (id, kind, away, x, y, values) in &moved {
-        let (qx, qy) = qz.quantize(*x, *y);
-        let head = RecordHead {
-            id: *id,
-            kind: *kind,
-            away: *away,
-            x: qx,
-            y: qy,
-        };
-        write_record(&head, &schema.kind(*kind).unwrap().fields, values, &mut next);
-    }
+    let next = records(&moved);
     let cur = Baseline::from_block(4244, &next, &layout).unwrap();
     let mut changes = Vec::new();
     encode_delta(&base, &cur, &layout, &mut changes);

@@ -314,6 +314,24 @@ impl RoomDriver {
         Ok((conn, link, welcome))
     }
 
+    /// Joins a player called `name` whose snapshots go nowhere ([`NullLink`]), marks it ready, and
+    /// returns its connection and counters: the benches' players.
+    ///
+    /// # Errors
+    /// The room's refusal.
+    pub fn join_silent(&mut self, name: &str) -> Result<(ConnId, Arc<ClientStats>), JoinRefusal> {
+        let client = Arc::new(ClientStats::default());
+        let spec = JoinSpec {
+            name: name.to_owned(),
+            ..JoinSpec::default()
+        };
+        let (conn, mut rx) = self.join_request(spec, Box::new(NullLink), client.clone());
+        rx.try_recv()
+            .map_err(|_| JoinRefusal::with_detail(Refusal::Busy, "no answer"))??;
+        self.control(Control::Ready(conn));
+        Ok((conn, client))
+    }
+
     /// Hands an input from `conn` (with fresh per-client counters) to the room.
     pub fn input(&mut self, conn: ConnId, input: InputMsg) {
         self.input_counted(conn, input, Arc::default());
